@@ -1,0 +1,184 @@
+//! Stage 1: the command line. clap types live here and nowhere else; `///` comments are the help.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 ok · 1 ran fine but a check or alert condition holds · 2 usage or data error · 130 interrupted
+
+Start with `scudo demo`, or `scudo init` then `scudo ingest EXPORTS...` then `scudo dashboard`.";
+
+/// Customer intelligence on your shop's own data: import Shopify, Stripe, HubSpot, Salesforce and
+/// CSV exports into a local DuckDB workspace, then see who your customers are and who you are losing.
+#[derive(Debug, Parser)]
+#[command(name = "scudo", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Workspace directory; default: the nearest directory upward holding scudo.toml
+    #[arg(long, short = 'w', global = true, env = "SCUDO_WORKSPACE", value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// No progress bars or notes on stderr (errors are still printed)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a workspace: scudo.toml, queries/, report-templates/ and the database
+    Init(InitArgs),
+    /// Build the bundled demo shop in a workspace and print its dashboard
+    Demo(DemoArgs),
+    /// Print the customer dashboard: KPIs, lifecycle health, alerts and segments
+    Dashboard(DashboardArgs),
+    /// Import exports (files, directories or globs; .gz is read directly)
+    Ingest(IngestArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Aligned text for people
+    #[default]
+    Table,
+    /// One JSON document with a documented shape
+    Json,
+    /// Comma-separated values, cells guarded against spreadsheet formulas
+    Csv,
+}
+
+/// `--format` for commands that print data.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `--as-of` for commands that look at a point in time.
+#[derive(Debug, Args)]
+pub struct AsOfArgs {
+    /// Look at the shop as it was on this date (YYYY-MM-DD); default: today
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the workspace in (created if missing)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory of the demo workspace (created or refreshed)
+    #[arg(default_value = "scudo-demo")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Export kinds `scudo ingest` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// Detect the kind from the header
+    Auto,
+    ShopifyOrders,
+    ShopifyCustomers,
+    ShopifyProducts,
+    StripePayments,
+    StripeCustomers,
+    StripeInvoices,
+    HubspotContacts,
+    HubspotDeals,
+    SalesforceReport,
+    /// Any CSV, described by a mapping file (--mapping)
+    Csv,
+}
+
+/// Text encodings of input files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8 or UTF-16 by byte-order mark, UTF-8 when valid, else Windows-1252
+    Auto,
+    Utf8,
+    Utf16le,
+    Utf16be,
+    /// Windows-1252, a superset of Latin-1 as exported by Excel
+    Windows1252,
+    Latin1,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Export files, directories (every export in them) or glob patterns
+    #[arg(value_name = "PATH", required_unless_present = "infer")]
+    pub paths: Vec<PathBuf>,
+    /// What the files are; `auto` detects each file from its header
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
+    /// Mapping file (TOML) for generic CSV; implies --source csv
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// Read, check and count everything, then roll back: nothing is written
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write rejected rows (CSV); default: rejects/<file>.rejects.csv in the workspace
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+    /// Text encoding of the files
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    pub encoding: EncodingArg,
+    /// Propose a mapping file for a generic CSV file and print it (nothing is imported)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "mapping", "dry_run"])]
+    pub infer: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses the process arguments; `--help`, `--version` and usage errors exit here, before any
+/// workspace or database is touched.
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// The clap command, for completions and tests.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        super::command().debug_assert();
+    }
+}

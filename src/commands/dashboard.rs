@@ -1,0 +1,31 @@
+//! `scudo dashboard`: KPI cards, lifecycle health, alerts and segments.
+
+use anyhow::Result;
+
+use crate::cli::{DashboardArgs, Format, GlobalArgs};
+use crate::config::Workspace;
+use crate::error::Exit;
+use crate::output;
+use crate::queries::{Catalog, QueryContext, dashboard};
+use crate::store::Store;
+
+/// Builds and prints the dashboard of an opened workspace.
+pub fn show(ws: &Workspace, store: &Store, as_of: chrono::NaiveDate, format: Format) -> Result<()> {
+    let catalog = Catalog::load(Some(&ws.queries_dir()))?;
+    let ctx = QueryContext::new(store, &catalog, as_of, &ws.settings.workspace.currency, ws.settings.health.clone())?;
+    let d = dashboard::build(store, &catalog, ctx)?;
+    let text = match format {
+        Format::Table => output::dashboard::text(&d),
+        Format::Json => output::dashboard::json(&d),
+        Format::Csv => output::dashboard::csv(&d),
+    };
+    output::emit(&text)?;
+    Ok(())
+}
+
+pub fn run(args: &DashboardArgs, g: &GlobalArgs) -> Result<Exit> {
+    let (ws, store) = super::open_workspace(g)?;
+    let as_of = super::as_of(args.as_of.as_of, &ws)?;
+    show(&ws, &store, as_of, args.output.format)?;
+    Ok(Exit::Ok)
+}

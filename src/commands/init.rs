@@ -1,0 +1,54 @@
+//! `scudo init [DIR]`: create a workspace, or complete one that is missing parts.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{GlobalArgs, InitArgs};
+use crate::config::{SETTINGS_FILE, SETTINGS_TEMPLATE, Workspace};
+use crate::error::Exit;
+use crate::store::Store;
+
+const QUERIES_README: &str = "\
+Your own SQL queries. One query per .sql file; the path is its id (kpi/margin.sql → kpi.margin).
+A file with the same id as a built-in query replaces it (e.g. health/stages.sql changes the
+lifecycle rules). Start from `scudo query new NAME`; see docs/queries.md.
+";
+
+const TEMPLATES_README: &str = "\
+Your own report templates (handlebars). A file with the same name as a built-in template
+replaces it.
+";
+
+/// Creates the workspace files under `dir` (settings from `settings_text`) and the database.
+pub fn create(dir: &Path, settings_text: &str) -> Result<Workspace> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let settings = dir.join(SETTINGS_FILE);
+    if !settings.exists() {
+        std::fs::write(&settings, settings_text).with_context(|| format!("cannot write {}", settings.display()))?;
+    }
+    for (sub, readme) in [("queries", QUERIES_README), ("report-templates", TEMPLATES_README)] {
+        let d = dir.join(sub);
+        std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
+        let r = d.join("README.md");
+        if !r.exists() {
+            std::fs::write(&r, readme).with_context(|| format!("cannot write {}", r.display()))?;
+        }
+    }
+    let ws = Workspace::open(dir)?;
+    Store::create(&ws.database_path())?;
+    Ok(ws)
+}
+
+pub fn run(args: &InitArgs, g: &GlobalArgs) -> Result<Exit> {
+    let existed = args.dir.join(SETTINGS_FILE).exists();
+    let ws = create(&args.dir, SETTINGS_TEMPLATE)?;
+    if !g.quiet {
+        let what = if existed { "workspace is ready (existing settings kept)" } else { "created workspace" };
+        eprintln!("{what}: {}", ws.root.display());
+        eprintln!("  settings  {}", ws.root.join(SETTINGS_FILE).display());
+        eprintln!("  database  {}", ws.database_path().display());
+        eprintln!("next: scudo ingest path/to/exports/ && scudo dashboard");
+    }
+    Ok(Exit::Ok)
+}

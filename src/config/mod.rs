@@ -1,0 +1,234 @@
+//! Stage 2: where the workspace is and what its settings are.
+//!
+//! Settings are resolved as defaults < `scudo.toml` < `SCUDO_*` environment < flags. The workspace
+//! is found the way git finds a repository: the given directory, else the current directory and
+//! its parents, the first one holding `scudo.toml`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::error::user;
+
+/// The commented settings file written by `scudo init`; its values are the defaults.
+pub const SETTINGS_TEMPLATE: &str = include_str!("scudo.toml");
+/// The name of the settings file that marks a workspace.
+pub const SETTINGS_FILE: &str = "scudo.toml";
+
+/// All settings of a workspace.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub workspace: WorkspaceSettings,
+    pub health: HealthSettings,
+    pub ingest: IngestSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    pub database: PathBuf,
+    pub currency: String,
+    /// A pinned "today" (YYYY-MM-DD), when set.
+    pub as_of: Option<String>,
+}
+
+/// Thresholds of the lifecycle stages (see `queries/health/stages.sql`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HealthSettings {
+    pub at_risk_days: i64,
+    pub dormant_days: i64,
+    pub lost_days: i64,
+    pub new_days: i64,
+    pub vip_min_revenue: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IngestSettings {
+    pub rejects_dir: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        toml::from_str(SETTINGS_TEMPLATE).expect("the built-in settings template parses")
+    }
+}
+
+impl Settings {
+    /// Reads `scudo.toml`: keys it leaves out keep their defaults; unknown keys are an error.
+    pub fn load(path: &Path) -> Result<Settings> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let mut merged: toml::Table = toml::from_str(SETTINGS_TEMPLATE).expect("template parses");
+        let user_table: toml::Table = toml::from_str(&text).map_err(|e| {
+            user(format!(
+                "{}: {}; fix the file or compare it with `scudo init` in an empty directory",
+                path.display(),
+                e.to_string().trim_end()
+            ))
+        })?;
+        merge(&mut merged, user_table);
+        apply_env(&mut merged, std::env::vars());
+        toml::Value::Table(merged)
+            .try_into()
+            .map_err(|e: toml::de::Error| user(format!("{}: {}", path.display(), e.message())))
+    }
+
+    /// The pinned "today" of the workspace, if any.
+    pub fn pinned_as_of(&self) -> Result<Option<chrono::NaiveDate>> {
+        match &self.workspace.as_of {
+            None => Ok(None),
+            Some(s) => {
+                s.parse().map(Some).map_err(|_| user(format!("[workspace] as_of = `{s}` is not a date (YYYY-MM-DD)")))
+            }
+        }
+    }
+
+    /// Checks relations between settings that the types cannot express.
+    pub fn validate(&self) -> Result<()> {
+        self.pinned_as_of()?;
+        let h = &self.health;
+        if !(0 < h.at_risk_days && h.at_risk_days < h.dormant_days && h.dormant_days < h.lost_days) {
+            return Err(user(format!(
+                "[health] needs 0 < at_risk_days < dormant_days < lost_days, got {} / {} / {}",
+                h.at_risk_days, h.dormant_days, h.lost_days
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+/// `SCUDO_HEALTH_ACTIVE_DAYS=60` overrides `[health] active_days`. Values are parsed as TOML
+/// scalars when they can be, else taken as strings.
+fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
+    for (name, raw) in vars {
+        let Some(rest) = name.strip_prefix("SCUDO_") else { continue };
+        let rest = rest.to_ascii_lowercase();
+        for (section, values) in table.iter_mut() {
+            let Some(key) = rest.strip_prefix(&format!("{section}_")) else { continue };
+            if let toml::Value::Table(values) = values
+                && values.contains_key(key)
+            {
+                let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                    .ok()
+                    .and_then(|mut t| t.remove("v"))
+                    .unwrap_or(toml::Value::String(raw.clone()));
+                values.insert(key.to_string(), parsed);
+            }
+        }
+    }
+}
+
+/// A workspace on disk: its root directory and its resolved settings.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    pub settings: Settings,
+}
+
+impl Workspace {
+    /// Finds the workspace: `explicit` (from `--workspace` / `SCUDO_WORKSPACE`) must hold
+    /// `scudo.toml`; otherwise the current directory and its parents are searched.
+    pub fn discover(explicit: Option<&Path>) -> Result<Workspace> {
+        if let Some(dir) = explicit {
+            if dir.join(SETTINGS_FILE).is_file() {
+                return Workspace::open(dir);
+            }
+            return Err(user(format!(
+                "{} is not a scudo workspace (no {SETTINGS_FILE}); create one with `scudo init {}`",
+                dir.display(),
+                dir.display()
+            )));
+        }
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        for dir in cwd.ancestors() {
+            if dir.join(SETTINGS_FILE).is_file() {
+                return Workspace::open(dir);
+            }
+        }
+        Err(user(format!(
+            "not inside a scudo workspace (no {SETTINGS_FILE} in {} or any parent); \
+             run `scudo init` to create one here, pass --workspace DIR, or try `scudo demo`",
+            cwd.display()
+        )))
+    }
+
+    /// Opens the workspace rooted at `dir`.
+    pub fn open(dir: &Path) -> Result<Workspace> {
+        let settings = Settings::load(&dir.join(SETTINGS_FILE))?;
+        settings.validate()?;
+        Ok(Workspace { root: dir.to_path_buf(), settings })
+    }
+
+    /// The database file of this workspace.
+    pub fn database_path(&self) -> PathBuf {
+        self.root.join(&self.settings.workspace.database)
+    }
+
+    /// The workspace's own SQL files.
+    pub fn queries_dir(&self) -> PathBuf {
+        self.root.join("queries")
+    }
+
+    /// Where rejected rows go by default.
+    pub fn rejects_dir(&self) -> PathBuf {
+        self.root.join(&self.settings.ingest.rejects_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_holds_every_setting() {
+        let s = Settings::default();
+        assert_eq!(s.health.dormant_days, 90);
+        assert_eq!(s.workspace.database, PathBuf::from("scudo.duckdb"));
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        let mut t: toml::Table = toml::from_str(SETTINGS_TEMPLATE).unwrap();
+        apply_env(
+            &mut t,
+            vec![
+                ("SCUDO_HEALTH_AT_RISK_DAYS".to_string(), "60".to_string()),
+                ("SCUDO_WORKSPACE_CURRENCY".to_string(), "EUR".to_string()),
+                ("SCUDO_UNKNOWN_THING".to_string(), "1".to_string()),
+            ]
+            .into_iter(),
+        );
+        let s: Settings = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(s.health.at_risk_days, 60);
+        assert_eq!(s.workspace.currency, "EUR");
+        assert_eq!(s.workspace.as_of, None);
+    }
+
+    #[test]
+    fn partial_file_keeps_defaults_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&p, "[health]\nnew_days = 14\n").unwrap();
+        let s = Settings::load(&p).unwrap();
+        assert_eq!(s.health.new_days, 14);
+        assert_eq!(s.health.lost_days, 180);
+        std::fs::write(&p, "[health]\nnew_dayz = 14\n").unwrap();
+        let err = Settings::load(&p).unwrap_err().to_string();
+        assert!(err.contains("new_dayz"), "{err}");
+    }
+}

@@ -1,0 +1,75 @@
+//! Exit codes and the one place errors are printed.
+//!
+//! Exit codes are a contract, documented in `--help` and the README:
+//! 0 ok · 1 ran fine but a check or alert condition holds · 2 usage or data error · 130 interrupted.
+
+use std::io;
+
+/// The process exit codes scudo promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// Everything worked.
+    Ok = 0,
+    /// The command ran, and a check or alert condition holds.
+    Condition = 1,
+    /// Usage, data or environment error: nothing was changed.
+    Error = 2,
+    /// Interrupted (Ctrl-C).
+    Interrupted = 130,
+}
+
+/// A user-facing error whose message already says what, where and what next.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UserError(pub String);
+
+/// Shorthand for building a [`UserError`] inside `anyhow` results.
+pub fn user(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UserError(msg.into()))
+}
+
+/// Prints an error once on stderr and returns the exit code it maps to.
+/// A closed pipe on stdout (`scudo ... | head`) is not an error.
+pub fn report(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(io_err) = cause.downcast_ref::<io::Error>()
+            && io_err.kind() == io::ErrorKind::BrokenPipe
+        {
+            return Exit::Ok;
+        }
+    }
+    if err.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
+        eprintln!("interrupted: nothing was written");
+        return Exit::Interrupted;
+    }
+    let text = format!("{err:#}");
+    eprintln!("error: {}", strip_control(&text));
+    Exit::Error
+}
+
+/// Raised when the user pressed Ctrl-C during long work.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// Control characters from data (a file name, a cell) must not drive the terminal.
+fn strip_control(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_pipe_is_success() {
+        let err = anyhow::Error::new(io::Error::new(io::ErrorKind::BrokenPipe, "pipe"));
+        assert_eq!(report(&err), Exit::Ok);
+    }
+
+    #[test]
+    fn control_characters_are_neutralised() {
+        assert_eq!(strip_control("a\x1b[31mb"), "a?[31mb");
+    }
+}

@@ -1,0 +1,238 @@
+//! Stage 3: reading exports into canonical records.
+//!
+//! A file is opened as a [`table::Table`] (decompression, encoding, delimiter), its kind is
+//! detected from the header ([`detect`]), and the kind's parser in [`formats`] sends customers,
+//! orders, products and rejected rows to a [`record::Sink`]. Nothing here touches the database.
+
+pub mod detect;
+pub mod formats;
+pub mod record;
+pub mod rejects;
+pub mod table;
+pub mod values;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::error::user;
+use formats::generic::Mapping;
+use record::Sink;
+use table::{Delimiter, Table, TableOptions, TextEncoding};
+
+/// The kinds of export scudo reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ShopifyOrders,
+    ShopifyCustomers,
+    ShopifyProducts,
+    StripePayments,
+    StripeCustomers,
+    StripeInvoices,
+    HubspotContacts,
+    HubspotDeals,
+    SalesforceReport,
+    Csv,
+}
+
+impl Kind {
+    /// The name used on the command line and in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::ShopifyOrders => "shopify-orders",
+            Kind::ShopifyCustomers => "shopify-customers",
+            Kind::ShopifyProducts => "shopify-products",
+            Kind::StripePayments => "stripe-payments",
+            Kind::StripeCustomers => "stripe-customers",
+            Kind::StripeInvoices => "stripe-invoices",
+            Kind::HubspotContacts => "hubspot-contacts",
+            Kind::HubspotDeals => "hubspot-deals",
+            Kind::SalesforceReport => "salesforce-report",
+            Kind::Csv => "csv",
+        }
+    }
+
+    /// The system whose ids the records carry (ids are unique per source).
+    pub fn source(self) -> &'static str {
+        match self {
+            Kind::ShopifyOrders | Kind::ShopifyCustomers | Kind::ShopifyProducts => "shopify",
+            Kind::StripePayments | Kind::StripeCustomers | Kind::StripeInvoices => "stripe",
+            Kind::HubspotContacts | Kind::HubspotDeals => "hubspot",
+            Kind::SalesforceReport => "salesforce",
+            Kind::Csv => "csv",
+        }
+    }
+}
+
+/// Progress of a long read: rows and rows per second on the caller's bar (or nowhere).
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    rows: std::cell::Cell<u64>,
+    started: std::time::Instant,
+}
+
+impl Progress {
+    pub fn hidden() -> Progress {
+        Progress { bar: None, rows: std::cell::Cell::new(0), started: std::time::Instant::now() }
+    }
+
+    /// Reports through `bar`, whose length is the file size in bytes.
+    pub fn new(bar: indicatif::ProgressBar) -> Progress {
+        Progress { bar: Some(bar), ..Progress::hidden() }
+    }
+
+    /// One more row read; `pos` is the bytes read so far.
+    pub fn set(&self, pos: u64) {
+        let rows = self.rows.get() + 1;
+        self.rows.set(rows);
+        if let Some(b) = &self.bar
+            && rows.is_multiple_of(4096)
+        {
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            b.set_position(pos);
+            b.set_message(format!("{rows} rows, {:.0} rows/s", rows as f64 / secs));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+/// How to read one file.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// `None` detects the kind from the header.
+    pub kind: Option<Kind>,
+    pub mapping: Option<Mapping>,
+    pub encoding: TextEncoding,
+}
+
+/// An opened file whose kind is known, ready to be parsed.
+pub struct Opened {
+    pub table: Table,
+    pub kind: Kind,
+    pub source: String,
+}
+
+/// Opens `path` and settles its kind.
+pub fn open(path: &Path, opts: &ReadOptions) -> Result<Opened> {
+    if let Some(mapping) = &opts.mapping {
+        let encoding = match mapping.encoding.as_deref() {
+            None | Some("auto") => opts.encoding,
+            Some(name) => TextEncoding::Fixed(
+                encoding_rs::Encoding::for_label(name.as_bytes())
+                    .ok_or_else(|| user(format!("mapping: unknown encoding `{name}`")))?,
+            ),
+        };
+        let table =
+            Table::open(path, TableOptions { encoding, delimiter: mapping.delimiter()?, has_header: mapping.header })?;
+        return Ok(Opened { table, kind: Kind::Csv, source: mapping.source.clone() });
+    }
+    let table =
+        Table::open(path, TableOptions { encoding: opts.encoding, delimiter: Delimiter::Detect, has_header: true })?;
+    let kind = match opts.kind {
+        Some(Kind::Csv) => {
+            return Err(user(format!(
+                "{}: --source csv needs a mapping file (--mapping FILE); `scudo ingest --infer {}` proposes one",
+                path.display(),
+                path.display()
+            )));
+        }
+        Some(k) => k,
+        None => detect::detect(&table.header).map_err(|m| user(m.explain(&path.display().to_string())))?,
+    };
+    Ok(Opened { table, kind, source: kind.source().to_string() })
+}
+
+/// Parses an opened file into `sink`; returns the number of records read.
+pub fn parse(opened: &mut Opened, mapping: Option<&Mapping>, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
+    let t = &mut opened.table;
+    match opened.kind {
+        Kind::ShopifyOrders => formats::shopify::parse_orders(t, sink, progress),
+        Kind::ShopifyCustomers => formats::shopify::parse_customers(t, sink, progress),
+        Kind::ShopifyProducts => formats::shopify::parse_products(t, sink, progress),
+        Kind::StripePayments => formats::stripe::parse_payments(t, sink, progress),
+        Kind::StripeCustomers => formats::stripe::parse_customers(t, sink, progress),
+        Kind::StripeInvoices => formats::stripe::parse_invoices(t, sink, progress),
+        Kind::HubspotContacts => formats::hubspot::parse_contacts(t, sink, progress),
+        Kind::HubspotDeals => formats::hubspot::parse_deals(t, sink, progress),
+        Kind::SalesforceReport => formats::salesforce::parse(t, sink, progress),
+        Kind::Csv => {
+            let mapping = mapping.ok_or_else(|| user("generic CSV needs a mapping file (--mapping FILE)"))?;
+            formats::generic::parse(t, mapping, sink, progress)
+        }
+    }
+}
+
+/// SHA-256 of the file's bytes, hex: how a re-import of the same file is recognised.
+pub fn content_hash(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// File names inside directories that are taken as exports.
+fn is_export_name(p: &Path) -> bool {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    [".csv", ".tsv", ".txt"].iter().any(|ext| name.ends_with(ext)) && !name.ends_with(".rejects.csv")
+}
+
+/// Expands files, directories (their exports, sorted) and glob patterns into files.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("cannot list {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && is_export_name(p))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(user(format!(
+                    "{}: no .csv, .tsv or .txt files (optionally .gz) in this directory",
+                    p.display()
+                )));
+            }
+            out.extend(found);
+        } else if p.exists() {
+            out.push(p.clone());
+        } else {
+            let pattern = p.to_string_lossy();
+            let looks_glob = pattern.contains(['*', '?', '[']);
+            let mut found: Vec<PathBuf> = if looks_glob {
+                glob::glob(&pattern)
+                    .map_err(|e| user(format!("`{pattern}` is not a valid pattern: {e}")))?
+                    .filter_map(Result::ok)
+                    .filter(|p| p.is_file())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if found.is_empty() {
+                return Err(user(format!(
+                    "{}: no such file{}",
+                    p.display(),
+                    if looks_glob { " matches this pattern" } else { "" }
+                )));
+            }
+            found.sort();
+            out.extend(found);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,181 @@
+//! Canonical records: what every export format is turned into before it reaches the store.
+
+use chrono::NaiveDateTime;
+
+use super::values::Money;
+
+/// How a record names its customer. The store resolves these to one customer id
+/// (source id, then normalised email, then normalised phone).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity {
+    /// The customer's id in the source system (`cus_…`, Shopify's numeric id, a CRM record id).
+    pub source_customer_id: Option<String>,
+    /// Normalised email (trimmed, lower case).
+    pub email: Option<String>,
+    /// Normalised phone (digits with an optional leading `+`).
+    pub phone: Option<String>,
+}
+
+impl Identity {
+    /// True when the record names its customer in any way at all.
+    pub fn is_known(&self) -> bool {
+        self.source_customer_id.is_some() || self.email.is_some() || self.phone.is_some()
+    }
+}
+
+/// A customer as one source describes them. Empty fields are `None` and never overwrite what
+/// another import already knows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerRecord {
+    pub identity: Identity,
+    /// The email as written in the source (the identity holds the normalised form).
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub name: Option<String>,
+    pub company: Option<String>,
+    pub city: Option<String>,
+    pub region: Option<String>,
+    pub country: Option<String>,
+    /// When the customer was created in the source, UTC.
+    pub created_at: Option<NaiveDateTime>,
+    pub accepts_marketing: Option<bool>,
+    pub tags: Vec<String>,
+    /// Lifetime spend as the source reports it (for reconciliation, never used as a fact).
+    pub reported_total_spent: Option<Money>,
+    pub reported_orders_count: Option<i64>,
+    /// Free-text lifecycle or lead status from a CRM.
+    pub lifecycle: Option<String>,
+}
+
+/// The normalised order status, a closed set (see docs/data-model.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Completed,
+    Pending,
+    Cancelled,
+    Refunded,
+    PartiallyRefunded,
+    Failed,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Completed => "completed",
+            OrderStatus::Pending => "pending",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::PartiallyRefunded => "partially_refunded",
+            OrderStatus::Failed => "failed",
+        }
+    }
+}
+
+/// One order (or one payment, or one won deal) with its line items.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRecord {
+    /// The order's id in its source; unique per source.
+    pub source_order_id: String,
+    /// The number shown to the merchant (`#1081`), when different from the id.
+    pub order_number: Option<String>,
+    /// Who placed it, with whatever the order says about them.
+    pub customer: CustomerRecord,
+    /// When it was placed, UTC.
+    pub ordered_at: NaiveDateTime,
+    /// The shop's offset from UTC at that moment, when the source states it.
+    pub utc_offset_minutes: Option<i16>,
+    pub currency: Option<String>,
+    pub subtotal: Option<Money>,
+    pub discount_total: Option<Money>,
+    pub shipping_total: Option<Money>,
+    pub tax_total: Option<Money>,
+    /// Gross total as the source states it.
+    pub total: Money,
+    pub refunded_total: Money,
+    pub status: OrderStatus,
+    pub financial_status: Option<String>,
+    pub channel: Option<String>,
+    pub payment_method: Option<String>,
+    pub discount_codes: Option<String>,
+    pub tax_included: Option<bool>,
+    pub items: Vec<ItemRecord>,
+    /// Line of the file where the order starts.
+    pub line: u64,
+}
+
+/// One line item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRecord {
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub vendor: Option<String>,
+    pub category: Option<String>,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub discount: Money,
+    pub is_tip: bool,
+}
+
+impl ItemRecord {
+    /// quantity × unit price − line discount.
+    pub fn line_total(&self) -> Money {
+        Money::from_cents(self.unit_price.cents() * self.quantity - self.discount.cents())
+    }
+}
+
+/// A product (for item categories), from a products export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRecord {
+    pub sku: String,
+    pub title: Option<String>,
+    pub category: Option<String>,
+    pub vendor: Option<String>,
+}
+
+/// A row that could not be used, with why; written to the rejects file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reject {
+    pub line: u64,
+    pub column: Option<String>,
+    pub reason: String,
+    /// The raw record, re-joined as CSV, so the row can be fixed and imported again.
+    pub raw: String,
+}
+
+/// Where parsers put what they read. The store implements it; tests collect into a [`Collected`].
+pub trait Sink {
+    fn customer(&mut self, rec: CustomerRecord) -> anyhow::Result<()>;
+    fn order(&mut self, rec: OrderRecord) -> anyhow::Result<()>;
+    fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()>;
+    fn reject(&mut self, rej: Reject) -> anyhow::Result<()>;
+}
+
+/// A [`Sink`] that keeps everything in memory.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub customers: Vec<CustomerRecord>,
+    pub orders: Vec<OrderRecord>,
+    pub products: Vec<ProductRecord>,
+    pub rejects: Vec<Reject>,
+}
+
+impl Sink for Collected {
+    fn customer(&mut self, rec: CustomerRecord) -> anyhow::Result<()> {
+        self.customers.push(rec);
+        Ok(())
+    }
+    fn order(&mut self, rec: OrderRecord) -> anyhow::Result<()> {
+        self.orders.push(rec);
+        Ok(())
+    }
+    fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()> {
+        self.products.push(rec);
+        Ok(())
+    }
+    fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
+        self.rejects.push(rej);
+        Ok(())
+    }
+}

@@ -1,0 +1,26 @@
+//! scudo: customer intelligence on a shop's own data.
+//!
+//! The modules read in data-flow order: the command line is parsed (`cli`) and resolved into a
+//! workspace and settings (`config`); exports are read into canonical records (`ingest`) and
+//! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`); results are
+//! rendered for people and machines (`output`). `commands` is the one place wiring them together.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod output;
+pub mod queries;
+pub mod store;
+
+pub use error::Exit;
+
+/// Runs one parsed command line and returns the process exit code (see [`Exit`]).
+pub fn run(cli: cli::Cli) -> u8 {
+    match commands::dispatch(cli) {
+        Ok(exit) => exit as u8,
+        Err(err) => error::report(&err) as u8,
+    }
+}

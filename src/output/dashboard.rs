@@ -1,0 +1,148 @@
+//! The dashboard for the terminal, as JSON (docs/json.md) and as long-format CSV.
+
+use serde_json::json;
+
+use super::{json as j, money_short, table};
+use crate::queries::dashboard::{Dashboard, JSON_SCHEMA_VERSION};
+use crate::store::{Cell, ResultSet};
+
+fn num(rs: &ResultSet, row: &[Cell], col: &str) -> f64 {
+    rs.col(col).and_then(|i| row[i].as_f64()).unwrap_or(0.0)
+}
+
+fn txt(rs: &ResultSet, row: &[Cell], col: &str) -> String {
+    rs.col(col).map(|i| row[i].to_text()).unwrap_or_default()
+}
+
+/// The dashboard as text for a terminal.
+pub fn text(d: &Dashboard) -> String {
+    let cur = &d.context.currency;
+    let mut out = format!("scudo · customer dashboard · as of {} · {cur}\n\n", d.context.as_of);
+    if let Some(k) = d.kpis.rows.first() {
+        let n = |c: &str| super::group_thousands(num(&d.kpis, k, c) as u64);
+        out.push_str(&format!(
+            "  Customers {}   Active {}   At-Risk {}   Revenue {}   Orders {}\n\n",
+            n("customers"),
+            n("active"),
+            n("at_risk"),
+            money_short(num(&d.kpis, k, "revenue"), cur),
+            n("orders")
+        ));
+    }
+    out.push_str("Lifecycle health\n");
+    let total: f64 = d.health.rows.iter().map(|r| num(&d.health, r, "customers")).sum::<f64>().max(1.0);
+    let rows: Vec<Vec<String>> = d
+        .health
+        .rows
+        .iter()
+        .map(|r| {
+            let n = num(&d.health, r, "customers");
+            let bar = "█".repeat(((n / total) * 20.0).round() as usize);
+            vec![
+                txt(&d.health, r, "stage"),
+                super::group_thousands(n as u64),
+                format!("{bar:<20}"),
+                money_short(num(&d.health, r, "revenue"), cur),
+                format!("avg {}", money_short(num(&d.health, r, "average_revenue"), cur)),
+            ]
+        })
+        .collect();
+    out.push_str(&indent(&table::render_text(
+        &["stage", "customers", "", "revenue", "per customer"].map(String::from),
+        &rows,
+        &[false, true, false, true, true],
+    )));
+    out.push_str(&format!("\nAlerts ({})\n", d.alerts.rows.len()));
+    if d.alerts.rows.is_empty() {
+        out.push_str("  nobody needs attention\n");
+    } else {
+        let rows: Vec<Vec<String>> = d
+            .alerts
+            .rows
+            .iter()
+            .map(|r| {
+                let name = txt(&d.alerts, r, "name");
+                let who = if name.is_empty() { txt(&d.alerts, r, "customer_id") } else { name };
+                vec![
+                    who,
+                    txt(&d.alerts, r, "customer_id"),
+                    txt(&d.alerts, r, "stage"),
+                    txt(&d.alerts, r, "reason"),
+                    money_short(num(&d.alerts, r, "revenue"), cur),
+                ]
+            })
+            .collect();
+        out.push_str(&indent(&table::render_text(
+            &["customer", "id", "stage", "reason", "revenue"].map(String::from),
+            &rows,
+            &[false, false, false, false, true],
+        )));
+    }
+    out.push_str(&format!("\nSegments by revenue ({})\n", d.segments.rows.len()));
+    if d.segments.rows.is_empty() {
+        out.push_str("  no segments yet: import customers with tags\n");
+    } else {
+        let rows: Vec<Vec<String>> = d
+            .segments
+            .rows
+            .iter()
+            .map(|r| {
+                vec![
+                    txt(&d.segments, r, "segment"),
+                    super::group_thousands(num(&d.segments, r, "customers") as u64),
+                    money_short(num(&d.segments, r, "revenue"), cur),
+                ]
+            })
+            .collect();
+        out.push_str(&indent(&table::render_text(
+            &["segment", "customers", "revenue"].map(String::from),
+            &rows,
+            &[false, true, true],
+        )));
+    }
+    out
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// The documented JSON shape.
+pub fn json(d: &Dashboard) -> String {
+    j::to_string(&json!({
+        "schema_version": JSON_SCHEMA_VERSION,
+        "as_of": d.context.as_of.to_string(),
+        "currency": d.context.currency,
+        "kpis": j::first_row(&d.kpis),
+        "health": j::rows(&d.health),
+        "alerts": j::rows(&d.alerts),
+        "segments": j::rows(&d.segments),
+    }))
+}
+
+/// Long format: one line per (section, item, metric, value).
+pub fn csv(d: &Dashboard) -> String {
+    let mut long =
+        ResultSet { columns: ["section", "item", "metric", "value"].map(String::from).to_vec(), rows: Vec::new() };
+    let mut add = |section: &str, rs: &ResultSet, key: Option<&str>| {
+        for r in &rs.rows {
+            let item = key.and_then(|k| rs.col(k)).map(|i| r[i].to_text()).unwrap_or_default();
+            for (c, cell) in rs.columns.iter().zip(r) {
+                if Some(c.as_str()) == key {
+                    continue;
+                }
+                long.rows.push(vec![
+                    Cell::Text(section.into()),
+                    Cell::Text(item.clone()),
+                    Cell::Text(c.clone()),
+                    cell.clone(),
+                ]);
+            }
+        }
+    };
+    add("kpis", &d.kpis, None);
+    add("health", &d.health, Some("stage"));
+    add("alerts", &d.alerts, Some("customer_id"));
+    add("segments", &d.segments, Some("segment_id"));
+    super::csv::render(&long)
+}

@@ -1,0 +1,123 @@
+//! The summary of an import, per file.
+
+use serde_json::json;
+
+use super::{json as j, table};
+use crate::store::load::ImportCounts;
+
+/// What happened to one file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Imported,
+    /// The same bytes were imported before (import id).
+    Unchanged(i64),
+    /// Everything was checked and counted, then rolled back.
+    DryRun,
+}
+
+/// One line of the summary.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub file: String,
+    pub kind: String,
+    pub outcome: Outcome,
+    pub counts: ImportCounts,
+    pub rejects_path: Option<String>,
+    pub seconds: f64,
+}
+
+impl FileReport {
+    fn outcome_text(&self) -> String {
+        match self.outcome {
+            Outcome::Imported => "imported".to_string(),
+            Outcome::Unchanged(id) => format!("unchanged (same as import #{id})"),
+            Outcome::DryRun => "dry run (rolled back)".to_string(),
+        }
+    }
+}
+
+/// The summary table.
+pub fn text(reports: &[FileReport]) -> String {
+    let header = ["file", "kind", "rows", "customers +new/~upd/=same", "orders +new/~upd/=same", "rejected", "outcome"]
+        .map(String::from);
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let c = &r.counts;
+            vec![
+                r.file.clone(),
+                r.kind.clone(),
+                c.rows_read.to_string(),
+                format!("+{} ~{} ={}", c.customers_inserted, c.customers_updated, c.customers_unchanged),
+                format!("+{} ~{} ={}", c.orders_inserted, c.orders_updated, c.orders_unchanged),
+                match &r.rejects_path {
+                    Some(p) if c.rows_rejected > 0 => format!("{} → {p}", c.rows_rejected),
+                    _ => c.rows_rejected.to_string(),
+                },
+                r.outcome_text(),
+            ]
+        })
+        .collect();
+    table::render_text(&header, &rows, &[false, false, true, false, false, false, false])
+}
+
+/// `{"schema_version": 1, "files": [...]}` (docs/json.md).
+pub fn json(reports: &[FileReport]) -> String {
+    let files: Vec<serde_json::Value> = reports
+        .iter()
+        .map(|r| {
+            let c = &r.counts;
+            json!({
+                "file": r.file,
+                "kind": r.kind,
+                "outcome": match r.outcome { Outcome::Imported => "imported", Outcome::Unchanged(_) => "unchanged", Outcome::DryRun => "dry_run" },
+                "import_id": match r.outcome { Outcome::Unchanged(id) => Some(id), _ => c.import_id },
+                "rows_read": c.rows_read,
+                "customers": {"inserted": c.customers_inserted, "updated": c.customers_updated, "unchanged": c.customers_unchanged},
+                "orders": {"inserted": c.orders_inserted, "updated": c.orders_updated, "unchanged": c.orders_unchanged},
+                "products_upserted": c.products_upserted,
+                "rows_rejected": c.rows_rejected,
+                "rejects_file": r.rejects_path,
+                "seconds": (r.seconds * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    j::to_string(&json!({"schema_version": 1, "files": files}))
+}
+
+/// One CSV row per file.
+pub fn csv(reports: &[FileReport]) -> String {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "file",
+        "kind",
+        "outcome",
+        "rows_read",
+        "customers_inserted",
+        "customers_updated",
+        "customers_unchanged",
+        "orders_inserted",
+        "orders_updated",
+        "orders_unchanged",
+        "rows_rejected",
+        "rejects_file",
+    ]);
+    for r in reports {
+        let c = &r.counts;
+        let _ = w.write_record([
+            crate::ingest::rejects::guard(&r.file),
+            r.kind.clone(),
+            r.outcome_text(),
+            c.rows_read.to_string(),
+            c.customers_inserted.to_string(),
+            c.customers_updated.to_string(),
+            c.customers_unchanged.to_string(),
+            c.orders_inserted.to_string(),
+            c.orders_updated.to_string(),
+            c.orders_unchanged.to_string(),
+            c.rows_rejected.to_string(),
+            r.rejects_path.clone().unwrap_or_default(),
+        ]);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}

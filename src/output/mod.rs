@@ -1,0 +1,62 @@
+//! Stage 6: rendering results. Human tables, JSON with a documented shape and CSV come from
+//! separate renderers; only this module writes to stdout.
+
+pub mod csv;
+pub mod dashboard;
+pub mod ingest;
+pub mod json;
+pub mod table;
+
+use std::io::{self, Write};
+
+/// Writes `text` to stdout (a closed pipe surfaces as `BrokenPipe`, which is success).
+pub fn emit(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// True when colour may be used on stderr/stdout: a terminal and no `NO_COLOR`.
+pub fn color_enabled() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
+}
+
+/// `28050.00` → `$28,050`; other currencies as `28,050 EUR`. Whole units for cards and tables.
+pub fn money_short(value: f64, currency: &str) -> String {
+    let rounded = value.round() as i64;
+    let digits = group_thousands(rounded.unsigned_abs());
+    let sign = if rounded < 0 { "-" } else { "" };
+    match currency {
+        "USD" => format!("{sign}${digits}"),
+        "GBP" => format!("{sign}£{digits}"),
+        "EUR" => format!("{sign}€{digits}"),
+        c => format!("{sign}{digits} {c}"),
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_formats() {
+        assert_eq!(money_short(28050.0, "USD"), "$28,050");
+        assert_eq!(money_short(3133.33, "USD"), "$3,133");
+        assert_eq!(money_short(-5.0, "EUR"), "-€5");
+        assert_eq!(money_short(1234567.0, "INR"), "1,234,567 INR");
+    }
+}

@@ -1,0 +1,245 @@
+//! Stage 5: questions as SQL files.
+//!
+//! The built-in `queries/**/*.sql` are embedded at build time; a workspace's own `queries/` adds
+//! files and overrides built-ins with the same id (`queries/health/stages.sql` → `health.stages`).
+//! Files that define table macros (`CREATE … MACRO`) are the shared building blocks every other
+//! query reads; they are registered before a query runs. Parameters are bound, never spliced.
+
+pub mod dashboard;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+
+use crate::config::HealthSettings;
+use crate::error::user;
+use crate::store::{Param, ResultSet, Store};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_queries.rs"));
+}
+
+/// Where a query file came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    Builtin,
+    Workspace(PathBuf),
+}
+
+/// One parameter a query declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub kind: String,
+}
+
+/// One SQL file with its header.
+#[derive(Debug, Clone)]
+pub struct QueryFile {
+    /// `health.stages` for `queries/health/stages.sql`.
+    pub id: String,
+    pub description: String,
+    pub params: Vec<ParamSpec>,
+    /// The `-- columns:` block, as written.
+    pub columns: Vec<String>,
+    pub sql: String,
+    pub origin: Origin,
+    /// Defines a table macro other queries use.
+    pub is_macro: bool,
+}
+
+impl QueryFile {
+    /// `queries/…` path for messages: the workspace file, or the built-in's path.
+    pub fn location(&self) -> String {
+        match &self.origin {
+            Origin::Builtin => format!("queries/{}.sql (built-in)", self.id.replace('.', "/")),
+            Origin::Workspace(p) => p.display().to_string(),
+        }
+    }
+
+    fn parse(id: String, sql: String, origin: Origin) -> QueryFile {
+        let mut description = String::new();
+        let mut params = Vec::new();
+        let mut columns = Vec::new();
+        let mut in_columns = false;
+        for line in sql.lines() {
+            let Some(comment) = line.trim_start().strip_prefix("--") else {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                break;
+            };
+            let comment = comment.trim();
+            if let Some(d) = comment.strip_prefix("description:") {
+                description = d.trim().to_string();
+                in_columns = false;
+            } else if let Some(p) = comment.strip_prefix("params:") {
+                params = p
+                    .split(',')
+                    .filter_map(|spec| {
+                        let mut words = spec.split_whitespace();
+                        let name = words.next()?.to_string();
+                        Some(ParamSpec { name, kind: words.next().unwrap_or("TEXT").to_string() })
+                    })
+                    .collect();
+                in_columns = false;
+            } else if comment.starts_with("columns:") {
+                in_columns = true;
+            } else if comment.starts_with("name:") {
+                in_columns = false;
+            } else if in_columns && !comment.is_empty() {
+                columns.push(comment.to_string());
+            }
+        }
+        let upper = strip_comments(&sql).to_uppercase();
+        let is_macro = upper.trim_start().starts_with("CREATE") && upper.contains("MACRO");
+        QueryFile { id, description, params, columns, sql, origin, is_macro }
+    }
+}
+
+fn strip_comments(sql: &str) -> String {
+    sql.lines().filter(|l| !l.trim_start().starts_with("--")).collect::<Vec<_>>().join("\n")
+}
+
+fn id_of(rel: &str) -> String {
+    rel.trim_end_matches(".sql").replace(['/', '\\'], ".")
+}
+
+/// Every query scudo knows, built-ins overridden by the workspace's files.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub files: Vec<QueryFile>,
+}
+
+impl Catalog {
+    /// The built-ins plus `dir` (a workspace's `queries/`) when it exists.
+    pub fn load(dir: Option<&Path>) -> Result<Catalog> {
+        let mut files: Vec<QueryFile> = builtin::BUILTIN
+            .iter()
+            .map(|(rel, sql)| QueryFile::parse(id_of(rel), (*sql).to_string(), Origin::Builtin))
+            .collect();
+        if let Some(dir) = dir.filter(|d| d.is_dir()) {
+            let mut found = Vec::new();
+            walk(dir, &mut found)?;
+            found.sort();
+            for path in found {
+                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().to_string();
+                let sql = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let file = QueryFile::parse(id_of(&rel), sql, Origin::Workspace(path.clone()));
+                files.retain(|f| f.id != file.id);
+                files.push(file);
+            }
+        }
+        files.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Catalog { files })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&QueryFile> {
+        self.files.iter().find(|f| f.id == id)
+    }
+
+    /// Registers every macro file (base facts first), so queries can read them.
+    pub fn register_macros(&self, store: &Store) -> Result<()> {
+        let mut macros: Vec<&QueryFile> = self.files.iter().filter(|f| f.is_macro).collect();
+        macros.sort_by_key(|f| (!f.id.starts_with("base."), f.id.clone()));
+        for m in macros {
+            store.execute(&m.sql, &[], &m.location())?;
+        }
+        Ok(())
+    }
+
+    /// Runs query `id` with the standard parameters of `ctx`.
+    pub fn run(&self, store: &Store, id: &str, ctx: &QueryContext) -> Result<ResultSet> {
+        let file = self.get(id).ok_or_else(|| user(format!("no query `{id}`; `scudo query list` shows them")))?;
+        store.query(&file.sql, &ctx.params(), &file.location())
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let p = e?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "sql") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The standard parameters every query may use.
+#[derive(Debug, Clone)]
+pub struct QueryContext {
+    pub as_of: NaiveDate,
+    pub currency: String,
+    pub health: HealthSettings,
+}
+
+impl QueryContext {
+    /// Settles the reporting currency (`auto` → the currency most orders are in).
+    pub fn new(
+        store: &Store,
+        catalog: &Catalog,
+        as_of: NaiveDate,
+        currency: &str,
+        health: HealthSettings,
+    ) -> Result<QueryContext> {
+        let currency = if currency.eq_ignore_ascii_case("auto") {
+            let file = catalog.get("base.main_currency").ok_or_else(|| user("query base.main_currency is missing"))?;
+            let rs = store.query(&file.sql, &[], &file.location())?;
+            rs.rows
+                .first()
+                .and_then(|r| r.first())
+                .and_then(|c| c.as_str().map(str::to_string))
+                .unwrap_or_else(|| "USD".to_string())
+        } else {
+            currency.to_uppercase()
+        };
+        Ok(QueryContext { as_of, currency, health })
+    }
+
+    pub fn params(&self) -> Vec<(&'static str, Param)> {
+        let h = &self.health;
+        vec![
+            ("as_of", Param::Text(self.as_of.to_string())),
+            ("currency", Param::Text(self.currency.clone())),
+            ("at_risk_days", Param::Int(h.at_risk_days)),
+            ("dormant_days", Param::Int(h.dormant_days)),
+            ("lost_days", Param::Int(h.lost_days)),
+            ("new_days", Param::Int(h.new_days)),
+            ("vip_min_revenue", Param::Int(h.vip_min_revenue)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_have_headers() {
+        let c = Catalog::load(None).unwrap();
+        for f in &c.files {
+            assert!(!f.description.is_empty(), "{} has no description", f.id);
+        }
+        let stages = c.get("health.stages").unwrap();
+        assert!(stages.is_macro);
+        assert!(stages.params.iter().any(|p| p.name == "vip_min_revenue"));
+        assert!(!c.get("dashboard.kpis").unwrap().is_macro);
+    }
+
+    #[test]
+    fn workspace_files_override_and_extend() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("kpi")).unwrap();
+        std::fs::write(dir.path().join("kpi/mine.sql"), "-- description: mine\nSELECT 1 AS one").unwrap();
+        std::fs::create_dir_all(dir.path().join("dashboard")).unwrap();
+        std::fs::write(dir.path().join("dashboard/kpis.sql"), "-- description: overridden\nSELECT 2").unwrap();
+        let c = Catalog::load(Some(dir.path())).unwrap();
+        assert_eq!(c.get("kpi.mine").unwrap().description, "mine");
+        let k = c.get("dashboard.kpis").unwrap();
+        assert_eq!(k.description, "overridden");
+        assert!(matches!(k.origin, Origin::Workspace(_)));
+    }
+}

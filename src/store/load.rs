@@ -1,0 +1,598 @@
+//! Importing one file: canonical records are resolved to customers, staged through appenders and
+//! merged into the model in a single transaction, so a failure leaves the database as it was.
+//!
+//! Identity rules (docs/data-model.md): a record's customer is the one already known by the same
+//! source id in the same source, else by the same normalised email, else by the same normalised
+//! phone, else a new customer. Orders without any identity are guests, one customer per order.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDateTime, Utc};
+use duckdb::types::{TimeUnit, Value};
+use duckdb::{Appender, Connection, appender_params_from_iter, params};
+
+use super::Store;
+use crate::ingest::record::{CustomerRecord, Identity, OrderRecord, ProductRecord, Reject, Sink};
+use crate::ingest::values::Money;
+
+/// What is being imported.
+#[derive(Debug, Clone)]
+pub struct ImportMeta {
+    pub file_path: String,
+    pub file_name: String,
+    pub sha256: String,
+    pub kind: String,
+    pub source: String,
+    pub dry_run: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportCounts {
+    pub import_id: Option<i64>,
+    pub rows_read: u64,
+    pub customers_inserted: u64,
+    pub customers_updated: u64,
+    pub customers_unchanged: u64,
+    pub orders_inserted: u64,
+    pub orders_updated: u64,
+    pub orders_unchanged: u64,
+    pub products_upserted: u64,
+    pub rows_rejected: u64,
+}
+
+/// An earlier import of the same bytes.
+#[derive(Debug, Clone)]
+pub struct PreviousImport {
+    pub import_id: i64,
+    pub file_name: String,
+    pub finished_at: NaiveDateTime,
+    pub counts: ImportCounts,
+}
+
+const CUSTOMER_FIELDS: &[&str] = &[
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "name",
+    "company",
+    "city",
+    "region",
+    "country",
+    "accepts_marketing",
+    "reported_total_spent",
+    "reported_orders_count",
+    "lifecycle",
+];
+
+const ORDER_FIELDS: &[&str] = &[
+    "source",
+    "source_order_id",
+    "order_number",
+    "customer_id",
+    "ordered_at",
+    "utc_offset_minutes",
+    "currency",
+    "subtotal",
+    "discount_total",
+    "shipping_total",
+    "tax_total",
+    "total",
+    "refunded_total",
+    "net_total",
+    "status",
+    "financial_status",
+    "channel",
+    "payment_method",
+    "discount_codes",
+    "tax_included",
+];
+
+const ITEM_COMPARED: &str = "order_id, line_no, sku, name, vendor, quantity, unit_price, discount, line_total, is_tip";
+
+const STAGING: &str = "
+CREATE TABLE _stg_customers (customer_id VARCHAR, seq BIGINT, email VARCHAR, phone VARCHAR,
+    first_name VARCHAR, last_name VARCHAR, name VARCHAR, company VARCHAR, city VARCHAR, region VARCHAR,
+    country VARCHAR, created_at TIMESTAMP, accepts_marketing BOOLEAN, tags VARCHAR,
+    reported_total_spent DECIMAL(18,2), reported_orders_count BIGINT, lifecycle VARCHAR);
+CREATE TABLE _stg_sources (source VARCHAR, source_key VARCHAR, customer_id VARCHAR,
+    source_customer_id VARCHAR, email VARCHAR, phone VARCHAR);
+CREATE TABLE _stg_orders (order_id VARCHAR, seq BIGINT, source VARCHAR, source_order_id VARCHAR,
+    order_number VARCHAR, customer_id VARCHAR, ordered_at TIMESTAMP, utc_offset_minutes SMALLINT,
+    currency VARCHAR, subtotal DECIMAL(18,2), discount_total DECIMAL(18,2), shipping_total DECIMAL(18,2),
+    tax_total DECIMAL(18,2), total DECIMAL(18,2), refunded_total DECIMAL(18,2), net_total DECIMAL(18,2),
+    status VARCHAR, financial_status VARCHAR, channel VARCHAR, payment_method VARCHAR,
+    discount_codes VARCHAR, tax_included BOOLEAN);
+CREATE TABLE _stg_items (order_id VARCHAR, seq BIGINT, line_no INTEGER, sku VARCHAR, name VARCHAR,
+    vendor VARCHAR, category VARCHAR, quantity BIGINT, unit_price DECIMAL(18,2), discount DECIMAL(18,2),
+    line_total DECIMAL(18,2), is_tip BOOLEAN);
+CREATE TABLE _stg_products (sku VARCHAR, seq BIGINT, title VARCHAR, category VARCHAR, vendor VARCHAR);
+";
+
+const DROP_STAGING: &str = "
+DROP TABLE IF EXISTS _stg_customers; DROP TABLE IF EXISTS _stg_sources; DROP TABLE IF EXISTS _stg_orders;
+DROP TABLE IF EXISTS _stg_items; DROP TABLE IF EXISTS _stg_products; DROP TABLE IF EXISTS _m_customers;
+DROP TABLE IF EXISTS _m_orders; DROP TABLE IF EXISTS _m_items; DROP TABLE IF EXISTS _m_products;
+";
+
+/// Everything known about who is who, loaded once per import.
+struct Identities {
+    by_key: HashMap<String, String>,
+    by_email: HashMap<String, String>,
+    by_phone: HashMap<String, String>,
+    next_number: i64,
+}
+
+impl Identities {
+    fn load(conn: &Connection) -> Result<Identities> {
+        let mut ids =
+            Identities { by_key: HashMap::new(), by_email: HashMap::new(), by_phone: HashMap::new(), next_number: 1 };
+        let mut stmt = conn.prepare("SELECT source, source_key, customer_id, email, phone FROM customer_sources")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let source: String = r.get(0)?;
+            let key: String = r.get(1)?;
+            let cid: String = r.get(2)?;
+            let email: Option<String> = r.get(3)?;
+            let phone: Option<String> = r.get(4)?;
+            if let Some(e) = email {
+                ids.by_email.entry(e).or_insert_with(|| cid.clone());
+            }
+            if let Some(p) = phone {
+                ids.by_phone.entry(p).or_insert_with(|| cid.clone());
+            }
+            ids.by_key.insert(source_key(&source, &key), cid);
+        }
+        let max: Option<i64> = conn.query_row(
+            "SELECT max(TRY_CAST(substr(customer_id, 6) AS BIGINT)) FROM customers WHERE customer_id LIKE 'cust-%'",
+            [],
+            |r| r.get(0),
+        )?;
+        ids.next_number = max.unwrap_or(0) + 1;
+        Ok(ids)
+    }
+}
+
+fn source_key(source: &str, key: &str) -> String {
+    format!("{source}\u{1f}{key}")
+}
+
+/// The sink that stages records for one import.
+struct Loader<'c> {
+    source: String,
+    ids: Identities,
+    customers: Appender<'c>,
+    sources: Appender<'c>,
+    orders: Appender<'c>,
+    items: Appender<'c>,
+    products: Appender<'c>,
+    seq: i64,
+    rejects: Vec<Reject>,
+}
+
+fn text(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
+}
+
+fn money(m: Money) -> Value {
+    Value::Decimal(duckdb::types::Decimal::new(18, 2, i128::from(m.cents())).expect("cents fit DECIMAL(18,2)"))
+}
+
+fn opt_money(m: Option<Money>) -> Value {
+    m.map_or(Value::Null, money)
+}
+
+fn ts(t: NaiveDateTime) -> Value {
+    Value::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
+}
+
+impl Loader<'_> {
+    /// The customer a record belongs to (see the module docs); registers its identities.
+    fn resolve(&mut self, identity: &Identity, guest_of: Option<&str>) -> Result<Option<String>> {
+        let source = self.source.clone();
+        let mut keys: Vec<String> = Vec::new();
+        if let Some(id) = &identity.source_customer_id {
+            keys.push(format!("id:{id}"));
+        }
+        if let Some(e) = &identity.email {
+            keys.push(format!("email:{e}"));
+        }
+        if let Some(p) = &identity.phone {
+            keys.push(format!("phone:{p}"));
+        }
+        if keys.is_empty() {
+            match guest_of {
+                Some(order) => keys.push(format!("guest:{order}")),
+                None => return Ok(None),
+            }
+        }
+        let known = identity
+            .source_customer_id
+            .as_ref()
+            .and_then(|id| self.ids.by_key.get(&source_key(&source, &format!("id:{id}"))))
+            .or_else(|| identity.email.as_ref().and_then(|e| self.ids.by_email.get(e)))
+            .or_else(|| identity.phone.as_ref().and_then(|p| self.ids.by_phone.get(p)))
+            .or_else(|| if identity.is_known() { None } else { self.ids.by_key.get(&source_key(&source, &keys[0])) })
+            .cloned();
+        let cid = match known {
+            Some(c) => c,
+            None => {
+                let c = format!("cust-{:06}", self.ids.next_number);
+                self.ids.next_number += 1;
+                c
+            }
+        };
+        for key in keys {
+            let full = source_key(&source, &key);
+            if self.ids.by_key.contains_key(&full) {
+                continue;
+            }
+            self.ids.by_key.insert(full, cid.clone());
+            self.sources.append_row(appender_params_from_iter([
+                Value::Text(source.clone()),
+                Value::Text(key),
+                Value::Text(cid.clone()),
+                text(&identity.source_customer_id),
+                text(&identity.email),
+                text(&identity.phone),
+            ]))?;
+        }
+        if let Some(e) = &identity.email {
+            self.ids.by_email.entry(e.clone()).or_insert_with(|| cid.clone());
+        }
+        if let Some(p) = &identity.phone {
+            self.ids.by_phone.entry(p.clone()).or_insert_with(|| cid.clone());
+        }
+        Ok(Some(cid))
+    }
+
+    fn stage_customer(&mut self, cid: &str, c: &CustomerRecord) -> Result<()> {
+        self.seq += 1;
+        self.customers.append_row(appender_params_from_iter([
+            Value::Text(cid.to_string()),
+            Value::BigInt(self.seq),
+            text(&c.email),
+            text(&c.phone),
+            text(&c.first_name),
+            text(&c.last_name),
+            text(&c.name),
+            text(&c.company),
+            text(&c.city),
+            text(&c.region),
+            text(&c.country),
+            c.created_at.map_or(Value::Null, ts),
+            c.accepts_marketing.map_or(Value::Null, Value::Boolean),
+            if c.tags.is_empty() { Value::Null } else { Value::Text(c.tags.join("\u{1f}")) },
+            opt_money(c.reported_total_spent),
+            c.reported_orders_count.map_or(Value::Null, Value::BigInt),
+            text(&c.lifecycle),
+        ]))?;
+        Ok(())
+    }
+}
+
+impl Sink for Loader<'_> {
+    fn customer(&mut self, rec: CustomerRecord) -> Result<()> {
+        match self.resolve(&rec.identity, None)? {
+            Some(cid) => self.stage_customer(&cid, &rec),
+            None => {
+                self.rejects.push(Reject {
+                    line: 0,
+                    column: None,
+                    reason: "no source id, email or phone: nothing identifies this customer".into(),
+                    raw: String::new(),
+                });
+                Ok(())
+            }
+        }
+    }
+
+    fn order(&mut self, o: OrderRecord) -> Result<()> {
+        let cid = self.resolve(&o.customer.identity, Some(&o.source_order_id))?.expect("guests always resolve");
+        self.stage_customer(&cid, &o.customer)?;
+        let order_id = format!("{}:{}", self.source, o.source_order_id);
+        let seq = self.seq;
+        let net = Money::from_cents(o.total.cents() - o.refunded_total.cents());
+        self.orders.append_row(appender_params_from_iter([
+            Value::Text(order_id.clone()),
+            Value::BigInt(seq),
+            Value::Text(self.source.clone()),
+            Value::Text(o.source_order_id.clone()),
+            text(&o.order_number),
+            Value::Text(cid),
+            ts(o.ordered_at),
+            o.utc_offset_minutes.map_or(Value::Null, Value::SmallInt),
+            text(&o.currency),
+            opt_money(o.subtotal),
+            opt_money(o.discount_total),
+            opt_money(o.shipping_total),
+            opt_money(o.tax_total),
+            money(o.total),
+            money(o.refunded_total),
+            money(net),
+            Value::Text(o.status.as_str().to_string()),
+            text(&o.financial_status),
+            text(&o.channel),
+            text(&o.payment_method),
+            text(&o.discount_codes),
+            o.tax_included.map_or(Value::Null, Value::Boolean),
+        ]))?;
+        for (i, item) in o.items.iter().enumerate() {
+            self.items.append_row(appender_params_from_iter([
+                Value::Text(order_id.clone()),
+                Value::BigInt(seq),
+                Value::Int(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+                text(&item.sku),
+                text(&item.name),
+                text(&item.vendor),
+                text(&item.category),
+                Value::BigInt(item.quantity),
+                money(item.unit_price),
+                money(item.discount),
+                money(item.line_total()),
+                Value::Boolean(item.is_tip),
+            ]))?;
+        }
+        Ok(())
+    }
+
+    fn product(&mut self, p: ProductRecord) -> Result<()> {
+        self.seq += 1;
+        self.products.append_row(appender_params_from_iter([
+            Value::Text(p.sku),
+            Value::BigInt(self.seq),
+            text(&p.title),
+            text(&p.category),
+            text(&p.vendor),
+        ]))?;
+        Ok(())
+    }
+
+    fn reject(&mut self, rej: Reject) -> Result<()> {
+        self.rejects.push(rej);
+        Ok(())
+    }
+}
+
+fn count(conn: &Connection, sql: &str) -> Result<u64> {
+    let n: i64 = conn.query_row(sql, [], |r| r.get(0))?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// Merges staged rows into the model; returns the counts.
+fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result<()> {
+    // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
+    let latest: Vec<String> =
+        CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
+    conn.execute_batch(&format!(
+        "CREATE TABLE _m_customers AS
+         WITH s AS (
+            SELECT customer_id, {latest}, min(created_at) AS created_at,
+                   list_sort(list_distinct(flatten(COALESCE(list(string_split(tags, chr(31))) FILTER (WHERE tags IS NOT NULL), [])))) AS tags
+            FROM _stg_customers GROUP BY customer_id)
+         SELECT s.customer_id, {merged},
+                CASE WHEN c.created_at IS NULL THEN s.created_at WHEN s.created_at IS NULL THEN c.created_at
+                     ELSE least(c.created_at, s.created_at) END AS created_at,
+                list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) AS tags,
+                c.customer_id IS NULL AS is_new,
+                c.customer_id IS NOT NULL AND ({changed}
+                    OR list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) IS DISTINCT FROM c.tags
+                    OR (s.created_at IS NOT NULL AND (c.created_at IS NULL OR s.created_at < c.created_at))) AS is_changed
+         FROM s LEFT JOIN customers c ON c.customer_id = s.customer_id;",
+        latest = latest.join(", "),
+        merged = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) AS {f}")).collect::<Vec<_>>().join(", "),
+        changed = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) IS DISTINCT FROM c.{f}")).collect::<Vec<_>>().join(" OR "),
+    ))
+    .context("merging customers")?;
+    counts.customers_inserted = count(conn, "SELECT count(*) FROM _m_customers WHERE is_new")?;
+    counts.customers_updated = count(conn, "SELECT count(*) FROM _m_customers WHERE is_changed")?;
+    counts.customers_unchanged = count(conn, "SELECT count(*) FROM _m_customers WHERE NOT is_new AND NOT is_changed")?;
+    let cols = CUSTOMER_FIELDS.join(", ");
+    conn.execute_batch(&format!(
+        "INSERT INTO customers (customer_id, {cols}, created_at, tags)
+            SELECT customer_id, {cols}, created_at, tags FROM _m_customers WHERE is_new;
+         UPDATE customers SET {sets}, created_at = m.created_at, tags = m.tags
+            FROM _m_customers m WHERE customers.customer_id = m.customer_id AND m.is_changed;",
+        sets = CUSTOMER_FIELDS.iter().map(|f| format!("{f} = m.{f}")).collect::<Vec<_>>().join(", "),
+    ))
+    .context("writing customers")?;
+    conn.execute("INSERT INTO customer_sources SELECT *, ? FROM _stg_sources", params![import_id])
+        .context("writing customer sources")?;
+
+    // Orders: the last occurrence of an order in the file wins; an order is unchanged only when
+    // every field and every line item is the same.
+    let order_cols = ORDER_FIELDS.join(", ");
+    conn.execute_batch(&format!(
+        "CREATE TABLE _m_orders AS
+         WITH s AS (SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1)
+         SELECT s.*, o.order_id IS NULL AS is_new,
+                o.order_id IS NOT NULL AND ({changed}) AS is_changed
+         FROM s LEFT JOIN orders o ON o.order_id = s.order_id;
+         CREATE TABLE _m_items AS SELECT i.* FROM _stg_items i JOIN _m_orders m ON m.order_id = i.order_id AND m.seq = i.seq;
+         UPDATE _m_orders SET is_changed = true WHERE NOT is_new AND NOT is_changed AND order_id IN (
+            SELECT order_id FROM (
+                (SELECT {ITEM_COMPARED} FROM _m_items
+                 EXCEPT SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders))
+                UNION ALL
+                (SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders)
+                 EXCEPT SELECT {ITEM_COMPARED} FROM _m_items)));",
+        changed = ORDER_FIELDS.iter().map(|f| format!("s.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR "),
+    ))
+    .context("comparing orders")?;
+    counts.orders_inserted = count(conn, "SELECT count(*) FROM _m_orders WHERE is_new")?;
+    counts.orders_updated = count(conn, "SELECT count(*) FROM _m_orders WHERE is_changed")?;
+    counts.orders_unchanged = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new AND NOT is_changed")?;
+    conn.execute_batch(
+        "DELETE FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders WHERE is_changed);
+         DELETE FROM orders WHERE order_id IN (SELECT order_id FROM _m_orders WHERE is_changed);",
+    )
+    .context("replacing changed orders")?;
+    conn.execute(
+        &format!("INSERT INTO orders (order_id, {order_cols}, import_id) SELECT order_id, {order_cols}, ? FROM _m_orders WHERE is_new OR is_changed"),
+        params![import_id],
+    )
+    .context("writing orders")?;
+    conn.execute_batch(
+        "INSERT INTO order_items (order_id, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
+            SELECT i.order_id, i.line_no, i.sku, i.name, i.vendor, COALESCE(i.category, p.category), i.quantity,
+                   i.unit_price, i.discount, i.line_total, i.is_tip
+            FROM _m_items i JOIN _m_orders m ON m.order_id = i.order_id LEFT JOIN products p ON p.sku = i.sku
+            WHERE m.is_new OR m.is_changed;
+         UPDATE customers SET created_at = f.first_order
+            FROM (SELECT customer_id, min(ordered_at) AS first_order FROM orders
+                  WHERE customer_id IN (SELECT DISTINCT customer_id FROM _m_orders) GROUP BY customer_id) f
+            WHERE customers.customer_id = f.customer_id
+              AND (customers.created_at IS NULL OR customers.created_at > f.first_order);",
+    )
+    .context("writing order items")?;
+
+    // Products: upsert by SKU, then give existing line items their category.
+    conn.execute_batch(
+        "CREATE TABLE _m_products AS SELECT * FROM _stg_products QUALIFY row_number() OVER (PARTITION BY sku ORDER BY seq DESC) = 1;",
+    )?;
+    counts.products_upserted = count(conn, "SELECT count(*) FROM _m_products")?;
+    if counts.products_upserted > 0 {
+        conn.execute(
+            "UPDATE products SET title = p.title, category = p.category, vendor = p.vendor, import_id = ?
+             FROM _m_products p WHERE products.sku = p.sku",
+            params![import_id],
+        )?;
+        conn.execute(
+            "INSERT INTO products SELECT p.sku, p.title, p.category, p.vendor, ? FROM _m_products p
+             WHERE p.sku NOT IN (SELECT sku FROM products)",
+            params![import_id],
+        )?;
+        conn.execute_batch(
+            "UPDATE order_items SET category = p.category FROM _m_products p
+             WHERE order_items.sku = p.sku AND p.category IS NOT NULL AND order_items.category IS DISTINCT FROM p.category;",
+        )?;
+    }
+
+    // Segments from tags: one segment per tag, members are the customers carrying it.
+    conn.execute_batch(
+        "INSERT INTO segments
+            SELECT DISTINCT 'tag:' || t, t, 'Customers tagged ' || t, 'tag'
+            FROM (SELECT unnest(tags) AS t FROM customers) WHERE 'tag:' || t NOT IN (SELECT segment_id FROM segments);
+         DELETE FROM segment_members WHERE segment_id IN (SELECT segment_id FROM segments WHERE kind = 'tag');
+         INSERT INTO segment_members SELECT DISTINCT 'tag:' || t, customer_id FROM (SELECT customer_id, unnest(tags) AS t FROM customers);
+         DELETE FROM segments WHERE kind = 'tag' AND segment_id NOT IN (SELECT segment_id FROM segment_members);",
+    )
+    .context("refreshing tag segments")?;
+    Ok(())
+}
+
+impl Store {
+    /// The committed import of a file with these exact bytes, if any.
+    pub fn previous_import(&self, sha256: &str) -> Result<Option<PreviousImport>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT import_id, file_name, finished_at, rows_read, customers_inserted, customers_updated,
+                    customers_unchanged, orders_inserted, orders_updated, orders_unchanged, rows_rejected,
+                    COALESCE(products_upserted, 0)
+             FROM import_log WHERE sha256 = ? ORDER BY import_id DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query([sha256])?;
+        let Some(r) = rows.next()? else { return Ok(None) };
+        let n = |i: usize| -> Result<u64> { Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0)) };
+        let micros = match r.get::<_, Value>(2)? {
+            Value::Timestamp(unit, v) => unit.to_micros(v),
+            _ => 0,
+        };
+        Ok(Some(PreviousImport {
+            import_id: r.get(0)?,
+            file_name: r.get(1)?,
+            finished_at: chrono::DateTime::from_timestamp_micros(micros).map(|d| d.naive_utc()).unwrap_or_default(),
+            counts: ImportCounts {
+                import_id: Some(r.get(0)?),
+                rows_read: n(3)?,
+                customers_inserted: n(4)?,
+                customers_updated: n(5)?,
+                customers_unchanged: n(6)?,
+                orders_inserted: n(7)?,
+                orders_updated: n(8)?,
+                orders_unchanged: n(9)?,
+                rows_rejected: n(10)?,
+                products_upserted: n(11)?,
+            },
+        }))
+    }
+
+    /// Imports one file in one transaction: `parse` sends its records to the sink it is given.
+    /// Rejected rows are returned (the caller writes them); with `dry_run` everything is rolled back.
+    pub fn import(
+        &mut self,
+        meta: &ImportMeta,
+        rejects_path: Option<&str>,
+        parse: impl FnOnce(&mut dyn Sink) -> Result<u64>,
+    ) -> Result<(ImportCounts, Vec<Reject>)> {
+        let started = Utc::now().naive_utc();
+        let conn = self.conn_mut();
+        let tx = conn.transaction()?;
+        tx.execute_batch(DROP_STAGING)?;
+        tx.execute_batch(STAGING)?;
+        let import_id: i64 = tx.query_row("SELECT nextval('import_id_seq')", [], |r| r.get(0))?;
+        let ids = Identities::load(&tx)?;
+        let mut loader = Loader {
+            source: meta.source.clone(),
+            ids,
+            customers: tx.appender("_stg_customers")?,
+            sources: tx.appender("_stg_sources")?,
+            orders: tx.appender("_stg_orders")?,
+            items: tx.appender("_stg_items")?,
+            products: tx.appender("_stg_products")?,
+            seq: 0,
+            rejects: Vec::new(),
+        };
+        let rows_read = parse(&mut loader)?;
+        for a in
+            [&mut loader.customers, &mut loader.sources, &mut loader.orders, &mut loader.items, &mut loader.products]
+        {
+            a.flush().context("staging rows")?;
+        }
+        let rejects = std::mem::take(&mut loader.rejects);
+        drop(loader);
+        let mut counts = ImportCounts {
+            import_id: Some(import_id),
+            rows_read,
+            rows_rejected: rejects.len() as u64,
+            ..Default::default()
+        };
+        merge(&tx, import_id, &mut counts)?;
+        tx.execute_batch(DROP_STAGING)?;
+        let finished = Utc::now().naive_utc();
+        tx.execute(
+            "INSERT INTO import_log (import_id, file_path, file_name, sha256, kind, source, started_at, finished_at,
+                rows_read, customers_inserted, customers_updated, customers_unchanged, orders_inserted,
+                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                import_id,
+                meta.file_path,
+                meta.file_name,
+                meta.sha256,
+                meta.kind,
+                meta.source,
+                ts(started),
+                ts(finished),
+                counts.rows_read as i64,
+                counts.customers_inserted as i64,
+                counts.customers_updated as i64,
+                counts.customers_unchanged as i64,
+                counts.orders_inserted as i64,
+                counts.orders_updated as i64,
+                counts.orders_unchanged as i64,
+                counts.rows_rejected as i64,
+                rejects_path,
+                counts.products_upserted as i64,
+            ],
+        )?;
+        if meta.dry_run {
+            tx.rollback()?;
+            counts.import_id = None;
+        } else {
+            tx.commit().context("cannot commit the import; the database is unchanged")?;
+        }
+        Ok((counts, rejects))
+    }
+}

@@ -1,0 +1,211 @@
+//! Stage 4: the store, the one door to DuckDB.
+//!
+//! Opening a workspace database migrates it to the current schema in one transaction, or refuses
+//! a database written by a newer scudo. Everything else asks the store: imports go through
+//! [`load`], questions through [`Store::query`], whose parameters are always bound.
+
+pub mod cell;
+pub mod load;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+use duckdb::types::Value;
+
+pub use cell::{Cell, ResultSet};
+
+use crate::error::user;
+
+/// Migrations in order; the schema version is the number of migrations applied.
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("core model", include_str!("migrations/0001_core.sql")),
+    ("products", include_str!("migrations/0002_products.sql")),
+];
+
+/// The schema version this scudo writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// The SQL of migration `version` (1-based), for tests that build older databases.
+pub fn migration_sql(version: i64) -> Option<&'static str> {
+    usize::try_from(version - 1).ok().and_then(|i| MIGRATIONS.get(i)).map(|m| m.1)
+}
+
+/// A bound query parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Null,
+}
+
+impl Param {
+    fn value(&self) -> Value {
+        match self {
+            Param::Text(s) => Value::Text(s.clone()),
+            Param::Int(i) => Value::BigInt(*i),
+            Param::Float(f) => Value::Double(*f),
+            Param::Bool(b) => Value::Boolean(*b),
+            Param::Null => Value::Null,
+        }
+    }
+}
+
+/// An open workspace database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it when missing, and migrates it.
+    pub fn create(path: &Path) -> Result<Store> {
+        Store::connect(path)
+    }
+
+    /// Opens an existing database and migrates it.
+    pub fn open(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(user(format!(
+                "no database at {}; run `scudo init` in the workspace to create it",
+                path.display()
+            )));
+        }
+        Store::connect(path)
+    }
+
+    fn connect(path: &Path) -> Result<Store> {
+        let config = duckdb::Config::default()
+            .enable_autoload_extension(false)
+            .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))?;
+        let conn = Connection::open_with_flags(path, config).map_err(|e| {
+            let detail = e.to_string();
+            let hint = if detail.contains("lock") {
+                "another process (a running `scudo serve`?) has it open; stop it and retry"
+            } else {
+                "it is not a DuckDB database, is damaged, or was written by a newer DuckDB; \
+                 move it aside and run `scudo init` to start a new one"
+            };
+            user(format!("cannot open the database {}: {}; {hint}", path.display(), first_line(&detail)))
+        })?;
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version stored in the database (0 for a new, empty one).
+    pub fn schema_version(&self) -> Result<i64> {
+        let has_meta: i64 = self.conn.query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'scudo_meta'",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_meta == 0 {
+            let tables: i64 =
+                self.conn
+                    .query_row("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main'", [], |r| r.get(0))?;
+            if tables > 0 {
+                return Err(user(format!(
+                    "{} is a DuckDB database but not a scudo workspace (it has tables and no scudo_meta); \
+                     point the workspace at another file in scudo.toml",
+                    self.path.display()
+                )));
+            }
+            return Ok(0);
+        }
+        let v: String =
+            self.conn.query_row("SELECT value FROM scudo_meta WHERE key = 'schema_version'", [], |r| r.get(0))?;
+        v.parse().with_context(|| format!("{}: schema_version `{v}` is not a number", self.path.display()))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            return Err(user(format!(
+                "{} has schema version {current}, written by a newer scudo; this scudo {} reads up to \
+                 version {SCHEMA_VERSION}: upgrade scudo (nothing was changed)",
+                self.path.display(),
+                env!("CARGO_PKG_VERSION")
+            )));
+        }
+        if current == SCHEMA_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current)?) {
+            tx.execute_batch(sql)
+                .with_context(|| format!("schema migration {} ({name}) failed; the database is unchanged", i + 1))?;
+        }
+        tx.execute("INSERT OR REPLACE INTO scudo_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION.to_string()])?;
+        tx.commit().context("cannot commit the schema migration; the database is unchanged")?;
+        Ok(())
+    }
+
+    /// Runs one SQL statement with named parameters (`$as_of`) bound from `params`, and returns
+    /// every row. `origin` names where the SQL came from, for error messages.
+    pub fn query(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<ResultSet> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
+        bind(&mut stmt, params, origin)?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        let columns = stmt.column_names();
+        let width = columns.len();
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| sql_error(origin, &e))? {
+            let mut cells = Vec::with_capacity(width);
+            for i in 0..width {
+                cells.push(Cell::from_value(row.get::<_, Value>(i)?));
+            }
+            out.push(cells);
+        }
+        Ok(ResultSet { columns, rows: out })
+    }
+
+    /// Runs SQL for its effect (temp tables a query file builds on), parameters bound.
+    pub fn execute(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<()> {
+        let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
+        bind(&mut stmt, params, origin)?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        Ok(())
+    }
+
+    /// The connection, for the loader in this module only.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+fn bind(stmt: &mut duckdb::Statement<'_>, params: &[(&str, Param)], origin: &str) -> Result<()> {
+    for idx in 1..=stmt.parameter_count() {
+        let name = stmt.parameter_name(idx)?;
+        let value = params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.value()).ok_or_else(|| {
+            let known: Vec<&str> = params.iter().map(|(n, _)| *n).collect();
+            user(format!("{origin}: the SQL uses parameter ${name}, which is not given (given: {})", known.join(", ")))
+        })?;
+        stmt.raw_bind_parameter(idx, value)?;
+    }
+    Ok(())
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+/// A SQL error with the file and, where DuckDB reports a character position, the line.
+fn sql_error(origin: &str, e: &duckdb::Error) -> anyhow::Error {
+    let msg = e.to_string();
+    let line =
+        msg.find("LINE ").and_then(|i| msg[i + 5..].split(':').next()).and_then(|n| n.trim().parse::<usize>().ok());
+    let at = match line {
+        Some(l) => format!(":{l}"),
+        None => String::new(),
+    };
+    user(format!("{origin}{at}: {}", msg.trim()))
+}

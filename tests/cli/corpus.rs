@@ -1,0 +1,234 @@
+//! The conformance corpus in ../shared: every real export must import, with counts and money totals
+//! checked against the file itself, computed here independently of scudo's parsers (DuckDB's own
+//! CSV reader, or plain string splitting). Run by `.ci/run`; ignored by a plain `cargo test`
+//! because a fresh clone has no ../shared.
+
+use std::path::{Path, PathBuf};
+
+use crate::harness::{Scudo, scalar_i64, scalar_text};
+
+fn shared() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    assert!(p.join("samples").is_dir(), "the corpus is missing: {} (CI provides it)", p.display());
+    p
+}
+
+fn samples(kind: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(shared().join("samples").join(kind))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty(), "no samples for {kind}");
+    v
+}
+
+/// Imports one file into a fresh workspace; returns the workspace and the JSON summary of the file.
+fn import(file: &Path) -> (Scudo, PathBuf, serde_json::Value) {
+    let (s, ws) = Scudo::workspace();
+    let r = s.ok(&["--workspace", ws.to_str().unwrap(), "ingest", "--format", "json", "-q", file.to_str().unwrap()]);
+    let summary = r.json()["files"][0].clone();
+    (s, ws, summary)
+}
+
+/// An independent reading of the file: DuckDB's CSV reader, every column as text.
+fn expect(file: &Path, select: &str) -> String {
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let sql = select.replace("$F", &format!("read_csv('{}', all_varchar = true, header = true)", file.display()));
+    scalar_text(&conn, &sql)
+}
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_shopify_orders() {
+    for file in samples("shopify_orders") {
+        let (_s, ws, r) = import(&file);
+        let name = file.display();
+        assert_eq!(r["kind"], "shopify-orders", "{name}");
+        assert_eq!(r["rows_rejected"], 0, "{name}: {r}");
+        let db = Scudo::db(&ws);
+        let orders = expect(&file, "SELECT count(DISTINCT \"Name\")::VARCHAR FROM $F");
+        assert_eq!(scalar_i64(&db, "SELECT count(*) FROM orders").to_string(), orders, "{name}: orders");
+        let total =
+            expect(&file, "SELECT sum(CAST(\"Total\" AS DECIMAL(18,2)))::VARCHAR FROM $F WHERE \"Total\" <> ''");
+        assert_eq!(scalar_text(&db, "SELECT sum(total)::VARCHAR FROM orders"), total, "{name}: gross total");
+        let refunded = expect(
+            &file,
+            "SELECT COALESCE(sum(CAST(\"Refunded Amount\" AS DECIMAL(18,2))), 0)::VARCHAR FROM $F WHERE \"Total\" <> ''",
+        );
+        assert_eq!(scalar_text(&db, "SELECT sum(refunded_total)::VARCHAR FROM orders"), refunded, "{name}: refunds");
+        let cancelled = expect(
+            &file,
+            "SELECT count(*)::VARCHAR FROM $F WHERE \"Total\" <> '' AND COALESCE(\"Cancelled at\", '') <> ''",
+        );
+        assert_eq!(
+            scalar_i64(&db, "SELECT count(*) FROM orders WHERE status = 'cancelled'").to_string(),
+            cancelled,
+            "{name}: cancelled"
+        );
+        let lines = expect(&file, "SELECT count(*)::VARCHAR FROM $F WHERE COALESCE(\"Lineitem name\", '') <> ''");
+        assert_eq!(scalar_i64(&db, "SELECT count(*) FROM order_items").to_string(), lines, "{name}: line items");
+        let currencies = expect(
+            &file,
+            "SELECT string_agg(DISTINCT upper(\"Currency\"), ',' ORDER BY upper(\"Currency\")) FROM $F WHERE \"Currency\" <> ''",
+        );
+        assert_eq!(
+            scalar_text(&db, "SELECT string_agg(DISTINCT currency, ',' ORDER BY currency) FROM orders"),
+            currencies,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_shopify_customers() {
+    for file in samples("shopify_customers") {
+        let (_s, ws, r) = import(&file);
+        let name = file.display();
+        assert_eq!(r["kind"], "shopify-customers", "{name}");
+        let rows = expect(&file, "SELECT count(*)::VARCHAR FROM $F");
+        assert_eq!(r["rows_read"].to_string(), rows, "{name}: rows");
+        // Rows that name nobody (no id, email or phone) are the only rejects.
+        let id_col = if expect(
+            &file,
+            "SELECT count(*)::VARCHAR FROM (DESCRIBE SELECT * FROM $F) WHERE column_name = 'Customer ID'",
+        ) == "1"
+        {
+            "\"Customer ID\""
+        } else {
+            "NULL"
+        };
+        let nameless = expect(
+            &file,
+            &format!(
+                "SELECT count(*)::VARCHAR FROM $F WHERE COALESCE({id_col}, '') = '' AND COALESCE(\"Email\", '') NOT LIKE '%@%' \
+             AND length(regexp_replace(COALESCE(\"Phone\", ''), '[^0-9]', '', 'g')) < 7"
+            ),
+        );
+        assert_eq!(r["rows_rejected"].to_string(), nameless, "{name}: rejects");
+        let db = Scudo::db(&ws);
+        let people = scalar_i64(&db, "SELECT count(*) FROM customers");
+        assert!(people >= 1, "{name}");
+        let spent = expect(&file, "SELECT sum(CAST(\"Total Spent\" AS DECIMAL(18,2)))::VARCHAR FROM $F");
+        let stored = scalar_text(&db, "SELECT sum(reported_total_spent)::VARCHAR FROM customers");
+        if people.to_string() == expect(&file, "SELECT count(*)::VARCHAR FROM $F") {
+            assert_eq!(stored, spent, "{name}: reported spend");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_stripe() {
+    for file in samples("stripe_payments") {
+        let (_s, ws, r) = import(&file);
+        let name = file.display();
+        assert_eq!(r["kind"], "stripe-payments", "{name}");
+        let rows = expect(&file, "SELECT count(*)::VARCHAR FROM $F");
+        assert_eq!(r["rows_read"].to_string(), rows, "{name}");
+        let db = Scudo::db(&ws);
+        let paid = expect(
+            &file,
+            "SELECT COALESCE(sum(CAST(\"Amount\" AS DECIMAL(18,2))), 0)::VARCHAR FROM $F WHERE lower(\"Status\") IN ('paid', 'refunded')",
+        );
+        assert_eq!(
+            scalar_text(
+                &db,
+                "SELECT COALESCE(sum(total), 0)::VARCHAR FROM orders WHERE status IN ('completed', 'refunded', 'partially_refunded')"
+            ),
+            paid,
+            "{name}: paid amounts"
+        );
+        let failed = expect(
+            &file,
+            "SELECT count(*)::VARCHAR FROM $F WHERE lower(\"Status\") IN ('failed', 'requires_payment_method')",
+        );
+        assert_eq!(
+            scalar_i64(&db, "SELECT count(*) FROM orders WHERE status = 'failed'").to_string(),
+            failed,
+            "{name}: failed"
+        );
+    }
+    for file in samples("stripe_customers") {
+        let (_s, _ws, r) = import(&file);
+        assert_eq!(r["kind"], "stripe-customers", "{}", file.display());
+        assert_eq!(r["rows_read"].to_string(), expect(&file, "SELECT count(*)::VARCHAR FROM $F"), "{}", file.display());
+        assert_eq!(r["rows_rejected"], 0, "{}: {r}", file.display());
+    }
+    for file in samples("stripe_invoices") {
+        let (_s, ws, r) = import(&file);
+        assert_eq!(r["kind"], "stripe-invoices");
+        assert_eq!(r["rows_rejected"], 0);
+        let db = Scudo::db(&ws);
+        assert_eq!(
+            scalar_i64(&db, "SELECT count(*) FROM orders").to_string(),
+            expect(&file, "SELECT count(DISTINCT id)::VARCHAR FROM $F")
+        );
+        assert_eq!(
+            scalar_text(&db, "SELECT sum(total)::VARCHAR FROM orders"),
+            expect(&file, "SELECT sum(CAST(\"Total\" AS DECIMAL(18,2)))::VARCHAR FROM $F")
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_hubspot() {
+    for file in samples("hubspot_contacts") {
+        let (_s, ws, r) = import(&file);
+        let name = file.display();
+        assert_eq!(r["kind"], "hubspot-contacts", "{name}");
+        assert_eq!(r["rows_read"].to_string(), expect(&file, "SELECT count(*)::VARCHAR FROM $F"), "{name}");
+        assert_eq!(r["rows_rejected"], 0, "{name}: every contact has a Record ID");
+        let db = Scudo::db(&ws);
+        assert_eq!(
+            scalar_i64(&db, "SELECT count(*) FROM customer_sources WHERE source_key LIKE 'id:%'").to_string(),
+            expect(&file, "SELECT count(DISTINCT \"Record ID\")::VARCHAR FROM $F"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_cdnow_through_the_shipped_mapping() {
+    let file = shared().join("datasets/cdnow/CDNOW_sample.txt");
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/cdnow.toml");
+    let (s, ws) = Scudo::workspace();
+    let r = s.ok(&[
+        "--workspace",
+        ws.to_str().unwrap(),
+        "ingest",
+        "--format",
+        "json",
+        "-q",
+        file.to_str().unwrap(),
+        "--mapping",
+        mapping.to_str().unwrap(),
+    ]);
+    let summary = &r.json()["files"][0];
+    // Independent reading: split on whitespace, sum cents as integers.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let rows: Vec<Vec<&str>> =
+        text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>()).filter(|r| r.len() == 5).collect();
+    let customers: std::collections::HashSet<&str> = rows.iter().map(|r| r[1]).collect();
+    let cents: i64 = rows
+        .iter()
+        .map(|r| {
+            let (a, b) = r[4].split_once('.').unwrap_or((r[4], "0"));
+            a.parse::<i64>().unwrap() * 100 + format!("{b:0<2}")[..2].parse::<i64>().unwrap()
+        })
+        .sum();
+    assert_eq!(summary["rows_read"], rows.len());
+    assert_eq!(summary["rows_rejected"], 0);
+    assert_eq!(summary["orders"]["inserted"], rows.len());
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customers") as usize, customers.len());
+    assert_eq!(customers.len(), 2357);
+    assert_eq!(
+        scalar_text(&db, "SELECT sum(total)::VARCHAR FROM orders"),
+        format!("{}.{:02}", cents / 100, cents % 100)
+    );
+}

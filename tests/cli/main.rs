@@ -1,0 +1,7 @@
+//! Integration tests: the real `scudo` binary against temporary workspaces and real DuckDB files.
+
+mod harness;
+
+mod corpus;
+mod foundation;
+mod ingest;

@@ -236,3 +236,118 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod proptests {
+    //! No input may make scudo panic: random bytes, and random cells under every real header.
+    use super::*;
+    use proptest::prelude::*;
+    use std::io::Write;
+
+    const KINDS: &[(Kind, &str)] = &[
+        (
+            Kind::ShopifyOrders,
+            "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem discount,Cancelled at,Refunded Amount,Id,Phone",
+        ),
+        (
+            Kind::ShopifyCustomers,
+            "Customer ID,First Name,Last Name,Email,Accepts Email Marketing,Phone,Total Spent,Total Orders,Tags",
+        ),
+        (Kind::ShopifyProducts, "Handle,Title,Type,Product Category,Variant SKU"),
+        (
+            Kind::StripePayments,
+            "id,Created date (UTC),Amount,Amount Refunded,Currency,Status,Captured,Customer ID,Customer Email,Invoice ID",
+        ),
+        (Kind::StripeCustomers, "id,Email,Name,Created (UTC),Total Spend,Payment Count"),
+        (Kind::StripeInvoices, "id,Amount Due,Customer,Date (UTC),Total,Subtotal,Status"),
+        (Kind::HubspotContacts, "Record ID,First Name,Last Name,Email,Phone Number,Create Date"),
+        (Kind::HubspotDeals, "Record ID,Deal Name,Deal Stage,Close Date,Amount,Associated Contact IDs"),
+        (Kind::SalesforceReport, "Opportunity Name,Account Name,Amount,Close Date,Stage,Won"),
+    ];
+
+    fn cell() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            "-?[0-9]{1,20}(\\.[0-9]{0,4})?",
+            "20[0-9]{2}-[01][0-9]-[0-3][0-9]( [0-2][0-9]:[0-5][0-9](:[0-5][0-9])?( [+-][01][0-9]00)?)?",
+            "[a-z.+]{1,8}@[a-z]{1,6}\\.com",
+            "\\PC{0,12}",
+            Just("\"quoted, with \"\"quotes\"\"\nand a newline\"".to_string()),
+            Just("paid".to_string()),
+            Just("Paid".to_string()),
+            Just("'+44 7700 900123".to_string()),
+        ]
+    }
+
+    /// Parses `bytes` as `kind`; returns how many orders and customers came out (errors are fine,
+    /// panics are not).
+    fn parse_file(kind: Kind, bytes: &[u8]) -> usize {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(bytes).unwrap();
+        let opts = ReadOptions { kind: Some(kind), mapping: None, encoding: table::TextEncoding::Auto };
+        let Ok(mut opened) = open(f.path(), &opts) else { return 0 };
+        let mut sink = record::Collected::default();
+        if parse(&mut opened, None, &mut sink, &Progress::hidden()).is_err() {
+            return 0;
+        }
+        for o in &sink.orders {
+            let _ = o.check();
+            let _ = o.net_total();
+        }
+        sink.orders.len() + sink.customers.len() + sink.products.len()
+    }
+
+    #[test]
+    fn the_harness_reaches_the_parsers() {
+        // A well-formed row under each header produces records, so the random cases below
+        // exercise the parsers rather than failing at the door.
+        let rows = [
+            "#1,a@b.com,paid,USD,10.00,0.00,0.00,10.00,0.00,2024-01-01 10:00:00 -0500,1,Mug,10.00,0.00,,0.00,1,",
+            "1,A,B,a@b.com,yes,,0.00,0,",
+            "mug,Mug,Home,,MUG-1",
+            "ch_1,2024-01-01 10:00:00,5.00,0.00,usd,Paid,true,cus_1,a@b.com,",
+            "cus_1,a@b.com,Ann,2024-01-01 10:00,5.00,1",
+            "in_1,5.00,cus_1,2024-01-01 10:00,5.00,5.00,paid",
+            "1,Ann,B,a@b.com,,2024-01-01 10:00",
+            "1,Deal,Closed won,2024-01-01 10:00,5.0,7",
+            "Deal,Acme,5.00,1/2/2024,Closed Won,1",
+        ];
+        for ((kind, header), row) in KINDS.iter().zip(rows) {
+            assert_eq!(parse_file(*kind, format!("{header}\n{row}\n").as_bytes()), 1, "{kind:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            for (kind, _) in KINDS {
+                parse_file(*kind, &bytes);
+            }
+            let mut f = tempfile::NamedTempFile::new().unwrap();
+            f.write_all(&bytes).unwrap();
+            if let Ok(t) = table::Table::open(f.path(), table::TableOptions::default()) {
+                let _ = detect::detect(&t.header);
+            }
+        }
+
+        #[test]
+        fn random_cells_under_real_headers_never_panic(
+            which in 0..KINDS.len(),
+            rows in proptest::collection::vec(proptest::collection::vec(cell(), 1..20), 0..8),
+        ) {
+            let (kind, header) = KINDS[which];
+            let width = header.split(',').count();
+            let mut text = format!("{header}\n");
+            for row in rows {
+                let cells: Vec<String> = (0..width).map(|i| row.get(i % row.len()).cloned().unwrap_or_default()).map(|c| {
+                    if c.starts_with('"') { c } else { format!("\"{}\"", c.replace('"', "\"\"")) }
+                }).collect();
+                text.push_str(&cells.join(","));
+                text.push('\n');
+            }
+            parse_file(kind, text.as_bytes());
+        }
+    }
+}

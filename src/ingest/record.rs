@@ -119,9 +119,42 @@ pub struct ItemRecord {
 }
 
 impl ItemRecord {
-    /// quantity × unit price − line discount.
-    pub fn line_total(&self) -> Money {
-        Money::from_cents(self.unit_price.cents() * self.quantity - self.discount.cents())
+    /// quantity × unit price − line discount; `None` when that is beyond what an amount can hold.
+    pub fn line_total(&self) -> Option<Money> {
+        self.unit_price.cents().checked_mul(self.quantity)?.checked_sub(self.discount.cents()).and_then(Money::checked)
+    }
+}
+
+impl OrderRecord {
+    /// total − refunds: the revenue of the order.
+    pub fn net_total(&self) -> Option<Money> {
+        self.total.cents().checked_sub(self.refunded_total.cents()).and_then(Money::checked)
+    }
+
+    /// Checks what every format must guarantee before an order is stored: amounts within
+    /// DECIMAL(18,2), no negative refunds or quantities. Returns the column at fault and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.refunded_total.cents() < 0 {
+            return Err(("refunded", format!("refunded amount {} is negative", self.refunded_total)));
+        }
+        if self.net_total().is_none() {
+            return Err((
+                "total",
+                format!("total {} minus refunds {} is out of range", self.total, self.refunded_total),
+            ));
+        }
+        for item in &self.items {
+            if item.quantity < 0 {
+                return Err(("quantity", format!("negative quantity {}", item.quantity)));
+            }
+            if item.line_total().is_none() {
+                return Err((
+                    "quantity",
+                    format!("{} × {} is out of range for an amount", item.quantity, item.unit_price),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -23,6 +23,11 @@ impl Money {
     pub fn cents(self) -> i64 {
         self.0
     }
+
+    /// `cents` as an amount, when it fits DECIMAL(18,2).
+    pub fn checked(cents: i64) -> Option<Money> {
+        (-MAX_CENTS..=MAX_CENTS).contains(&cents).then_some(Money(cents))
+    }
 }
 
 impl fmt::Display for Money {

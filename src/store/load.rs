@@ -176,8 +176,10 @@ fn text(v: &Option<String>) -> Value {
     v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
 }
 
+/// An amount as DECIMAL(18,2); parsers only produce amounts that fit ([`Money::checked`]),
+/// and anything else becomes NULL rather than a wrong number.
 fn money(m: Money) -> Value {
-    Value::Decimal(duckdb::types::Decimal::new(18, 2, i128::from(m.cents())).expect("cents fit DECIMAL(18,2)"))
+    duckdb::types::Decimal::new(18, 2, i128::from(m.cents())).map_or(Value::Null, Value::Decimal)
 }
 
 fn opt_money(m: Option<Money>) -> Value {
@@ -290,11 +292,17 @@ impl Sink for Loader<'_> {
     }
 
     fn order(&mut self, o: OrderRecord) -> Result<()> {
-        let cid = self.resolve(&o.customer.identity, Some(&o.source_order_id))?.expect("guests always resolve");
+        if let Err((column, reason)) = o.check() {
+            self.rejects.push(Reject { line: o.line, column: Some(column.to_string()), reason, raw: String::new() });
+            return Ok(());
+        }
+        let Some(cid) = self.resolve(&o.customer.identity, Some(&o.source_order_id))? else {
+            unreachable!("an order always resolves: guests are keyed by the order id")
+        };
         self.stage_customer(&cid, &o.customer)?;
         let order_id = format!("{}:{}", self.source, o.source_order_id);
         let seq = self.seq;
-        let net = Money::from_cents(o.total.cents() - o.refunded_total.cents());
+        let net = o.net_total().unwrap_or(Money::ZERO);
         self.orders.append_row(appender_params_from_iter([
             Value::Text(order_id.clone()),
             Value::BigInt(seq),
@@ -331,7 +339,7 @@ impl Sink for Loader<'_> {
                 Value::BigInt(item.quantity),
                 money(item.unit_price),
                 money(item.discount),
-                money(item.line_total()),
+                opt_money(item.line_total()),
                 Value::Boolean(item.is_tip),
             ]))?;
         }

@@ -274,3 +274,81 @@ fn infer_proposes_a_mapping_that_imports() {
     let db = Scudo::db(&ws);
     assert_eq!(scalar_text(&db, "SELECT sum(total)::VARCHAR FROM orders"), "41.10");
 }
+
+#[test]
+fn hubspot_deals_and_salesforce_contacts() {
+    let (s, ws) = Scudo::workspace();
+    let contacts = s.path().join("hubspot-crm-exports-all-contacts.csv");
+    std::fs::write(&contacts, "\"Record ID\",\"First Name\",\"Email\"\n\"7\",\"Ann\",\"ann@example.com\"\n").unwrap();
+    let deals = s.path().join("hubspot-crm-exports-all-deals.csv");
+    std::fs::write(
+        &deals,
+        "\"Record ID\",\"Deal Name\",\"Deal Stage\",\"Close Date\",\"Amount\",\"Associated Contact IDs\"\n\
+         \"91\",\"Annual plan\",\"Closed won\",\"2024-03-01 10:00\",\"1200.0\",\"7;8\"\n\
+         \"92\",\"Upsell\",\"Closed lost\",\"2024-04-01 10:00\",\"300.0\",\"7\"\n\
+         \"93\",\"Pilot\",\"Appointment scheduled\",\"\",\"50.0\",\"\"\n",
+    )
+    .unwrap();
+    ingest(&s, &ws, &[contacts.to_str().unwrap()]);
+    let r = ingest(&s, &ws, &[deals.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["kind"], "hubspot-deals");
+    assert_eq!(r["files"][0]["orders"]["inserted"], 2);
+    assert_eq!(r["files"][0]["rows_rejected"], 1, "a deal with no contact or company names nobody");
+    let db = Scudo::db(&ws);
+    let ann = scalar_text(&db, "SELECT customer_id FROM customers WHERE email = 'ann@example.com'");
+    assert_eq!(
+        scalar_text(&db, "SELECT customer_id FROM orders WHERE source_order_id = '91'"),
+        ann,
+        "deals join their contact"
+    );
+    assert_eq!(scalar_text(&db, "SELECT status FROM orders WHERE source_order_id = '91'"), "completed");
+    assert_eq!(scalar_text(&db, "SELECT status FROM orders WHERE source_order_id = '92'"), "cancelled");
+    drop(db);
+
+    let report = s.path().join("report1700000000000.csv");
+    std::fs::write(
+        &report,
+        "\"Contact Owner\",\"First Name\",\"Last Name\",\"Account Name\",\"Mailing City\",\"Email\",\"Created Date\"\n\
+         \"Sam\",\"Ann\",\"Lee\",\"Lee Corp\",\"Austin\",\"ANN@example.com\",\"3/14/2023\"\n\
+         \"Sam\",\"Bob\",\"Ray\",\"Ray LLC\",\"Dallas\",\"bob@example.com\",\"3/15/2023\"\n\
+         \n\"Grand Totals (2 records)\"\n\n\"Confidential Information - Do Not Distribute\"\n\
+         \"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved.\"\n",
+    )
+    .unwrap();
+    let r = ingest(&s, &ws, &[report.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["kind"], "salesforce-report");
+    assert_eq!(r["files"][0]["rows_read"], 2);
+    assert_eq!(r["files"][0]["customers"]["inserted"], 1, "Bob is new");
+    assert_eq!(r["files"][0]["customers"]["updated"], 1, "Ann gains a last name, company and city");
+    let db = Scudo::db(&ws);
+    assert_eq!(
+        scalar_text(&db, &format!("SELECT company || ', ' || city FROM customers WHERE customer_id = '{ann}'")),
+        "Lee Corp, Austin"
+    );
+    assert_eq!(
+        scalar_text(&db, &format!("SELECT created_at::DATE::VARCHAR FROM customers WHERE customer_id = '{ann}'")),
+        "2023-03-14"
+    );
+}
+
+#[test]
+fn absurd_numbers_are_rejected_not_fatal() {
+    let (s, ws) = Scudo::workspace();
+    let file = s.path().join("payments.csv");
+    std::fs::write(
+        &file,
+        "id,Created (UTC),Amount,Amount Refunded,Currency,Status\n\
+         ch_1,2024-01-01 10:00,99999999999999.99,-99999999999999.99,usd,Paid\n\
+         ch_2,2024-01-01 10:00,12.00,0.00,usd,Paid\n\
+         ch_3,2024-01-01 10:00,1e9,0.00,usd,Paid\n\
+         ch_4,2024-01-01 10:00,9999999999999999.99,0.00,usd,Paid\n",
+    )
+    .unwrap();
+    let r = ingest(&s, &ws, &[file.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["orders"]["inserted"], 1);
+    assert_eq!(r["files"][0]["rows_rejected"], 3);
+    let rejects = std::fs::read_to_string(ws.join("rejects/payments.rejects.csv")).unwrap();
+    for why in ["is negative", "`1e9` is not an amount", "too large for an amount"] {
+        assert!(rejects.contains(why), "{why}: {rejects}");
+    }
+}

@@ -208,7 +208,7 @@ fn build_order(c: &OrderCols, rows: &[Row]) -> Result<OrderRecord, Bad> {
     }
 
     let status = order_status(financial.as_deref(), cancelled, total, refunded);
-    let tips: i64 = items.iter().filter(|i| i.is_tip).map(|i| i.line_total().cents()).sum();
+    let tips: i64 = items.iter().filter(|i| i.is_tip).filter_map(|i| i.line_total()).map(Money::cents).sum();
     let tax_included = match (subtotal, shipping, taxes) {
         (Some(s), Some(sh), Some(t)) if t.cents() != 0 => {
             let base = s.cents() + sh.cents() + duties.map_or(0, Money::cents) + tips;

@@ -43,6 +43,9 @@ pub enum Command {
     Dashboard(DashboardArgs),
     /// Import exports (files, directories or globs; .gz is read directly)
     Ingest(IngestArgs),
+    /// List, show, run and create the SQL queries (built-in and the workspace's own)
+    #[command(subcommand)]
+    Query(QueryCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -155,6 +158,51 @@ pub struct IngestArgs {
     pub infer: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `scudo query …`
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// Every query: id, description, parameters and where it comes from
+    List(OutputArgs),
+    /// Print a query's SQL file
+    Show {
+        /// Query id, e.g. health.distribution
+        name: String,
+    },
+    /// Run a query (read-only) with its parameters bound
+    Run(QueryRunArgs),
+    /// Create a commented query file in the workspace's queries/
+    New {
+        /// Query id, e.g. kpi.margin (becomes queries/kpi/margin.sql)
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct QueryRunArgs {
+    /// Query id, e.g. alerts.attention
+    #[arg(required_unless_present = "sql")]
+    pub name: Option<String>,
+    /// Run this SQL instead of a query file; anything that writes is refused
+    #[arg(long, conflicts_with = "name")]
+    pub sql: Option<String>,
+    /// A parameter value, NAME=VALUE (repeatable); overrides the standard ones
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` is not NAME=VALUE"))?;
+    let k = k.trim().trim_start_matches('$');
+    if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(format!("`{k}` is not a parameter name (letters, digits, _)"));
+    }
+    Ok((k.to_string(), v.to_string()))
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod ingest;
 pub mod init;
+pub mod query;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -23,6 +24,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Demo(a) => demo::run(a, g),
         Command::Dashboard(a) => dashboard::run(a, g),
         Command::Ingest(a) => ingest::run(a, g),
+        Command::Query(q) => query::run(q, g),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -76,10 +76,26 @@ impl Store {
         Store::connect(path)
     }
 
+    /// Opens the database for reading only, with no access to other files (no COPY, no
+    /// read_csv, no ATTACH): for running SQL the user wrote. Migrates first when needed.
+    pub fn open_sandboxed(path: &Path) -> Result<Store> {
+        drop(Store::open(path)?);
+        let config = duckdb::Config::default()
+            .access_mode(duckdb::AccessMode::ReadOnly)
+            .and_then(|c| c.enable_external_access(false))
+            .and_then(|c| c.enable_autoload_extension(false))
+            .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))?;
+        Store::connect_with(path, config, false)
+    }
+
     fn connect(path: &Path) -> Result<Store> {
         let config = duckdb::Config::default()
             .enable_autoload_extension(false)
             .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))?;
+        Store::connect_with(path, config, true)
+    }
+
+    fn connect_with(path: &Path, config: duckdb::Config, migrate: bool) -> Result<Store> {
         let conn = Connection::open_with_flags(path, config).map_err(|e| {
             let detail = e.to_string();
             let hint = if detail.contains("lock") {
@@ -91,7 +107,9 @@ impl Store {
             user(format!("cannot open the database {}: {}; {hint}", path.display(), first_line(&detail)))
         })?;
         let mut store = Store { conn, path: path.to_path_buf() };
-        store.migrate()?;
+        if migrate {
+            store.migrate()?;
+        }
         Ok(store)
     }
 

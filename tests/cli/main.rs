@@ -5,3 +5,4 @@ mod harness;
 mod corpus;
 mod foundation;
 mod ingest;
+mod queries;

@@ -43,6 +43,22 @@ pub enum Command {
     Dashboard(DashboardArgs),
     /// Import exports (files, directories or globs; .gz is read directly)
     Ingest(IngestArgs),
+    /// Headline KPIs for a period, next to the previous period, with the change
+    Kpis(KpisArgs),
+    /// Lifecycle stages with customers and revenue per stage
+    Health(AnalysisArgs),
+    /// Segments: performance, one segment's customers, or two side by side
+    Segments(SegmentsArgs),
+    /// Customers needing attention, each with the reason
+    Alerts(AnalysisArgs),
+    /// Monthly acquisition cohorts: retention and cumulative revenue per customer
+    Cohorts(AnalysisArgs),
+    /// Find customers by name, email, phone or id (prefix and fuzzy)
+    Customers(CustomersArgs),
+    /// Customer 360: profile, history, behaviour, scores and next best actions
+    Customer(CustomerArgs),
+    /// Score every customer (stage, segments, RFM) and store the scores in the history
+    Score(AnalysisArgs),
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
@@ -76,6 +92,76 @@ pub struct AsOfArgs {
     /// Look at the shop as it was on this date (YYYY-MM-DD); default: today
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<NaiveDate>,
+}
+
+/// `--as-of` and `--format`, for analytics commands.
+#[derive(Debug, Args)]
+pub struct AnalysisArgs {
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KpisArgs {
+    /// Length of the period in days, ending on --as-of
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3660))]
+    pub period_days: i64,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentsArgs {
+    #[command(subcommand)]
+    pub action: Option<SegmentsAction>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SegmentsAction {
+    /// The customers of one segment (id or name)
+    Show {
+        segment: String,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    },
+    /// Two segments side by side, with the differences
+    Compare {
+        a: String,
+        b: String,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CustomersArgs {
+    #[command(subcommand)]
+    pub action: CustomersAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CustomersAction {
+    /// Best matches first: exact id or email, name, prefix, contained, then fuzzy
+    Search {
+        query: String,
+        /// How many matches to show
+        #[arg(long, short = 'n', default_value_t = 10, value_parser = clap::value_parser!(i64).range(1..=1000))]
+        limit: i64,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    /// Customer id, email or name
+    pub who: String,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,12 +1,15 @@
 //! Stage 7: the commands, one file each. Orchestration only: they resolve the workspace, ask the
 //! stages for results and hand them to a renderer.
 
+pub mod analytics;
 pub mod completions;
+pub mod customer;
 pub mod dashboard;
 pub mod demo;
 pub mod ingest;
 pub mod init;
 pub mod query;
+pub mod score;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -25,6 +28,14 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Dashboard(a) => dashboard::run(a, g),
         Command::Ingest(a) => ingest::run(a, g),
         Command::Query(q) => query::run(q, g),
+        Command::Kpis(a) => analytics::kpis(a, g),
+        Command::Health(a) => analytics::health(a, g),
+        Command::Segments(a) => analytics::segments(a, g),
+        Command::Alerts(a) => analytics::alerts(a, g),
+        Command::Cohorts(a) => analytics::cohorts(a, g),
+        Command::Customers(a) => analytics::customers(a, g),
+        Command::Customer(a) => customer::run(a, g),
+        Command::Score(a) => score::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }
@@ -34,6 +45,34 @@ pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, S
     let ws = Workspace::discover(g.workspace.as_deref())?;
     let store = Store::open(&ws.database_path())?;
     Ok((ws, store))
+}
+
+/// An opened workspace ready for analytics: store, catalog (macros registered) and parameters.
+pub(crate) struct Analysis {
+    pub store: Store,
+    pub catalog: crate::queries::Catalog,
+    pub ctx: crate::queries::QueryContext,
+}
+
+impl Analysis {
+    pub fn open(g: &crate::cli::GlobalArgs, as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
+        let (ws, store) = open_workspace(g)?;
+        let catalog = crate::queries::Catalog::load(Some(&ws.queries_dir()))?;
+        let day = as_of(as_of_flag, &ws)?;
+        let ctx = crate::queries::QueryContext::new(
+            &store,
+            &catalog,
+            day,
+            &ws.settings.workspace.currency,
+            ws.settings.health.clone(),
+        )?;
+        catalog.register_macros(&store)?;
+        Ok(Analysis { store, catalog, ctx })
+    }
+
+    pub fn run(&self, id: &str, extra: &[(&str, crate::store::Param)]) -> Result<crate::store::ResultSet> {
+        self.catalog.run_with(&self.store, id, &self.ctx, extra)
+    }
 }
 
 /// `--as-of`, else the workspace's pinned date, else today.

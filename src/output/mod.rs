@@ -1,7 +1,9 @@
 //! Stage 6: rendering results. Human tables, JSON with a documented shape and CSV come from
 //! separate renderers; only this module writes to stdout.
 
+pub mod analytics;
 pub mod csv;
+pub mod customer;
 pub mod dashboard;
 pub mod ingest;
 pub mod json;

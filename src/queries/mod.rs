@@ -139,20 +139,43 @@ impl Catalog {
         self.files.iter().find(|f| f.id == id)
     }
 
-    /// Registers every macro file (base facts first), so queries can read them.
+    /// Registers every macro file so queries can read them. Macros use each other, so they are
+    /// registered in rounds until every one binds; a round without progress reports the first error.
     pub fn register_macros(&self, store: &Store) -> Result<()> {
-        let mut macros: Vec<&QueryFile> = self.files.iter().filter(|f| f.is_macro).collect();
-        macros.sort_by_key(|f| (!f.id.starts_with("base."), f.id.clone()));
-        for m in macros {
-            store.execute(&m.sql, &[], &m.location())?;
+        let mut pending: Vec<&QueryFile> = self.files.iter().filter(|f| f.is_macro).collect();
+        while !pending.is_empty() {
+            let mut failed = Vec::new();
+            let mut first_error = None;
+            for m in &pending {
+                if let Err(e) = store.execute(&m.sql, &[], &m.location()) {
+                    first_error.get_or_insert(e);
+                    failed.push(*m);
+                }
+            }
+            if failed.len() == pending.len() {
+                return Err(first_error.expect("a failure was recorded"));
+            }
+            pending = failed;
         }
         Ok(())
     }
 
     /// Runs query `id` with the standard parameters of `ctx`.
     pub fn run(&self, store: &Store, id: &str, ctx: &QueryContext) -> Result<ResultSet> {
-        let file = self.get(id).ok_or_else(|| user(format!("no query `{id}`; `scudo query list` shows them")))?;
-        store.query(&file.sql, &ctx.params(), &file.location())
+        self.run_with(store, id, ctx, &[])
+    }
+
+    /// Runs query `id` with the standard parameters of `ctx` and `extra` ones.
+    pub fn run_with(&self, store: &Store, id: &str, ctx: &QueryContext, extra: &[(&str, Param)]) -> Result<ResultSet> {
+        let file = self.sql(id)?;
+        let mut params = ctx.params();
+        params.extend(extra.iter().cloned());
+        store.query(&file.sql, &params, &file.location())
+    }
+
+    /// The file of query `id`.
+    pub fn sql(&self, id: &str) -> Result<&QueryFile> {
+        self.get(id).ok_or_else(|| user(format!("no query `{id}`; `scudo query list` shows them")))
     }
 }
 

@@ -1,0 +1,34 @@
+-- name: base.period_kpis
+-- description: The headline KPIs of one period [start_date, end_date], for kpi.summary.
+-- params: start_date DATE, end_date DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- columns:
+--   customers, active, new, at_risk, dormant   customers at the end of the period (new: first purchase inside it)
+--   revenue, orders, average_order_value      purchases inside the period
+--   repeat_purchase_rate                      % of buyers (to the end of the period) with two or more purchases
+CREATE OR REPLACE TEMP MACRO period_kpis(start_date, end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue) AS TABLE
+WITH s AS (
+    SELECT * FROM customer_stages(end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue)
+),
+p AS (
+    SELECT net_total, currency AS order_currency
+    FROM orders
+    WHERE status IN ('completed', 'partially_refunded', 'refunded')
+      AND ordered_at >= CAST(start_date AS DATE)
+      AND ordered_at < CAST(end_date AS DATE) + INTERVAL 1 DAY
+),
+pk AS (
+    SELECT count(*) AS orders,
+           COALESCE(sum(net_total) FILTER (WHERE COALESCE(order_currency, currency) = currency), 0)::DECIMAL(18,2) AS revenue
+    FROM p
+)
+SELECT
+    count(*) AS customers,
+    count(*) FILTER (WHERE stage IN ('VIP', 'Active', 'New', 'At-Risk')) AS active,
+    count(*) FILTER (WHERE first_order_at >= CAST(start_date AS DATE) AND first_order_at < CAST(end_date AS DATE) + INTERVAL 1 DAY) AS new,
+    count(*) FILTER (WHERE stage = 'At-Risk') AS at_risk,
+    count(*) FILTER (WHERE stage = 'Dormant') AS dormant,
+    any_value(pk.revenue) AS revenue,
+    any_value(pk.orders) AS orders,
+    CASE WHEN any_value(pk.orders) > 0 THEN round(any_value(pk.revenue) / any_value(pk.orders), 2) ELSE 0 END::DECIMAL(18,2) AS average_order_value,
+    round(100.0 * count(*) FILTER (WHERE s.orders >= 2) / greatest(count(*) FILTER (WHERE s.orders >= 1), 1), 1) AS repeat_purchase_rate
+FROM s, pk;

@@ -1,0 +1,89 @@
+//! The analytics commands: kpis, health, segments, alerts, cohorts, customers search. Each runs
+//! SQL files from the catalog and hands the results to a renderer.
+
+use anyhow::Result;
+
+use super::Analysis;
+use crate::cli::{AnalysisArgs, CustomersAction, CustomersArgs, GlobalArgs, KpisArgs, SegmentsAction, SegmentsArgs};
+use crate::error::{Exit, user};
+use crate::output::{self, analytics as render};
+use crate::store::Param;
+
+pub fn kpis(args: &KpisArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.analysis.as_of.as_of)?;
+    let rs = a.run("kpi.summary", &[("period_days", Param::Int(args.period_days))])?;
+    output::emit(&render::kpis(&rs, &a.ctx, args.analysis.output.format))?;
+    Ok(Exit::Ok)
+}
+
+pub fn health(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.as_of.as_of)?;
+    let rs = a.run("health.distribution", &[])?;
+    output::emit(&render::results(&rs, &a.ctx, args.output.format))?;
+    Ok(Exit::Ok)
+}
+
+pub fn segments(args: &SegmentsArgs, g: &GlobalArgs) -> Result<Exit> {
+    match &args.action {
+        None => {
+            let a = Analysis::open(g, args.analysis.as_of.as_of)?;
+            let rs = a.run("segments.performance", &[])?;
+            output::emit(&render::results(&rs, &a.ctx, args.analysis.output.format))?;
+        }
+        Some(SegmentsAction::Show { segment, analysis }) => {
+            let a = Analysis::open(g, analysis.as_of.as_of)?;
+            let perf = a.run("segments.performance", &[])?;
+            find_segment(&perf, segment)?;
+            let rs = a.run("segments.members", &[("segment", Param::Text(segment.clone()))])?;
+            output::emit(&render::results(&rs, &a.ctx, analysis.output.format))?;
+        }
+        Some(SegmentsAction::Compare { a: first, b: second, analysis }) => {
+            let a = Analysis::open(g, analysis.as_of.as_of)?;
+            let perf = a.run("segments.performance", &[])?;
+            let ra = find_segment(&perf, first)?;
+            let rb = find_segment(&perf, second)?;
+            output::emit(&render::compare(&perf, &perf.rows[ra], &perf.rows[rb], &a.ctx, analysis.output.format))?;
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// The row of the segment named `key` (id, or name in any case).
+fn find_segment(perf: &crate::store::ResultSet, key: &str) -> Result<usize> {
+    let id = perf.col("segment_id").expect("segment_id column");
+    let name = perf.col("segment").expect("segment column");
+    perf.rows.iter().position(|r| r[id].to_text() == key || r[name].to_text().eq_ignore_ascii_case(key)).ok_or_else(
+        || {
+            let known: Vec<String> = perf.rows.iter().take(20).map(|r| r[name].to_text()).collect();
+            user(format!(
+                "no segment `{key}`; segments: {}",
+                if known.is_empty() { "none yet".to_string() } else { known.join(", ") }
+            ))
+        },
+    )
+}
+
+pub fn alerts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.as_of.as_of)?;
+    let rs = a.run("alerts.all", &[])?;
+    output::emit(&render::results(&rs, &a.ctx, args.output.format))?;
+    Ok(Exit::Ok)
+}
+
+pub fn cohorts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.as_of.as_of)?;
+    let rs = a.run("cohorts.monthly", &[])?;
+    output::emit(&render::cohorts(&rs, &a.ctx, args.output.format))?;
+    Ok(Exit::Ok)
+}
+
+pub fn customers(args: &CustomersArgs, g: &GlobalArgs) -> Result<Exit> {
+    match &args.action {
+        CustomersAction::Search { query, limit, output: out } => {
+            let a = Analysis::open(g, None)?;
+            let rs = a.run("customers.search", &[("q", Param::Text(query.clone())), ("limit", Param::Int(*limit))])?;
+            output::emit(&render::results(&rs, &a.ctx, out.format))?;
+        }
+    }
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,41 @@
+//! `scudo customer ID|EMAIL|NAME`: the Customer 360.
+
+use anyhow::Result;
+
+use super::Analysis;
+use crate::cli::{CustomerArgs, GlobalArgs};
+use crate::error::{Exit, user};
+use crate::output;
+use crate::store::Param;
+
+/// The one customer `who` names: an exact id, email or name, or the single best match.
+fn resolve(a: &Analysis, who: &str) -> Result<String> {
+    let rs = a.run("customers.search", &[("q", Param::Text(who.to_string())), ("limit", Param::Int(5))])?;
+    let (id, name, score) = (rs.col("customer_id").unwrap(), rs.col("name").unwrap(), rs.col("score").unwrap());
+    let best = rs
+        .rows
+        .first()
+        .ok_or_else(|| user(format!("no customer matches `{who}`; try `scudo customers search {who}`")))?;
+    let top = best[score].as_f64().unwrap_or(0.0);
+    let tied: Vec<&Vec<crate::store::Cell>> =
+        rs.rows.iter().filter(|r| r[score].as_f64().unwrap_or(0.0) >= top - 1e-9).collect();
+    if tied.len() == 1 && (top >= 90.0 || rs.rows.len() == 1) {
+        return Ok(best[id].to_text());
+    }
+    let options: Vec<String> = rs.rows.iter().map(|r| format!("{} ({})", r[name].to_text(), r[id].to_text())).collect();
+    Err(user(format!("`{who}` could be several customers: {}; pass the id", options.join(", "))))
+}
+
+pub fn run(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.analysis.as_of.as_of)?;
+    let id = resolve(&a, &args.who)?;
+    let extra = [("customer_id", Param::Text(id.clone()))];
+    let profile = a.run("customers.360", &extra)?;
+    if profile.rows.is_empty() {
+        return Err(user(format!("customer {id} did not exist yet on {}", a.ctx.as_of)));
+    }
+    let actions = a.run("customers.actions", &extra)?;
+    let orders = a.run("customers.orders", &extra)?;
+    output::emit(&output::customer::render(&profile, &actions, &orders, &a.ctx, args.analysis.output.format))?;
+    Ok(Exit::Ok)
+}

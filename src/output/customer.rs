@@ -1,0 +1,131 @@
+//! The Customer 360 for people, and as JSON (docs/json.md).
+
+use serde_json::json;
+
+use super::{analytics::envelope, json as j, money_short, table};
+use crate::cli::Format;
+use crate::queries::QueryContext;
+use crate::store::{Cell, ResultSet};
+
+pub fn render(
+    profile: &ResultSet,
+    actions: &ResultSet,
+    orders: &ResultSet,
+    ctx: &QueryContext,
+    format: Format,
+) -> String {
+    match format {
+        Format::Json => j::to_string(&envelope(
+            ctx,
+            json!({"customer": j::first_row(profile), "actions": j::rows(actions), "orders": j::rows(orders)}),
+        )),
+        Format::Csv => super::csv::render(profile),
+        Format::Table => text(profile, actions, orders, ctx),
+    }
+}
+
+fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, ctx: &QueryContext) -> String {
+    let row = &p.rows[0];
+    let get = |c: &str| p.col(c).map(|i| row[i].clone()).unwrap_or(Cell::Null);
+    let t = |c: &str| get(c).to_text();
+    let num = |c: &str| get(c).as_f64().unwrap_or(0.0);
+    let cur = &ctx.currency;
+    let mut out = String::new();
+    let name = if t("name").is_empty() { "(no name)".to_string() } else { t("name") };
+    out.push_str(&format!("{name} · {} · {}\n", t("customer_id"), t("stage")));
+    let place: Vec<String> = ["city", "region", "country"].iter().map(|c| t(c)).filter(|s| !s.is_empty()).collect();
+    let mut facts = Vec::new();
+    for (label, value) in [("email", t("email")), ("phone", t("phone")), ("company", t("company"))] {
+        if !value.is_empty() {
+            facts.push(format!("{label} {value}"));
+        }
+    }
+    if !place.is_empty() {
+        facts.push(place.join(", "));
+    }
+    if let Cell::Timestamp(since) = get("customer_since") {
+        facts.push(format!("customer since {}", since.format("%B %Y")));
+    }
+    facts.push(format!("sources: {}", t("sources")));
+    out.push_str(&format!("  {}\n", facts.join(" · ")));
+    if !t("tags").is_empty() {
+        out.push_str(&format!("  tags: {}\n", t("tags")));
+    }
+
+    out.push_str("\nPurchase history\n");
+    let orders_n = num("orders") as i64;
+    if orders_n == 0 {
+        out.push_str("  no purchases yet\n");
+    } else {
+        let day = |c: &str| match get(c) {
+            Cell::Timestamp(ts) => ts.date().to_string(),
+            other => other.to_text(),
+        };
+        let mut line = format!(
+            "  {orders_n} orders · {} total · {} average · first {} · last {} ({} days ago)",
+            money_short(num("revenue"), cur),
+            money_short(num("average_order_value"), cur),
+            day("first_order_at"),
+            day("last_order_at"),
+            t("days_since_last_order")
+        );
+        if !t("typical_gap_days").is_empty() {
+            line.push_str(&format!(" · usually every {} days", t("typical_gap_days")));
+        }
+        out.push_str(&line);
+        out.push('\n');
+
+        out.push_str("\nBehaviour\n");
+        let mut b = Vec::new();
+        if !t("preferred_channel").is_empty() {
+            b.push(format!("prefers {} ({}% of orders)", t("preferred_channel"), t("preferred_channel_pct")));
+        }
+        if !t("top_category").is_empty() {
+            b.push(format!("top category {} ({}% of spend)", t("top_category"), t("top_category_pct")));
+        }
+        b.push(format!("discount on {} of {orders_n} orders ({}%)", t("discounted_orders"), t("discount_pct")));
+        out.push_str(&format!("  {}\n", b.join(" · ")));
+    }
+
+    out.push_str("\nScores\n");
+    if !t("rfm").is_empty() {
+        out.push_str(&format!(
+            "  RFM {} (recency {}, frequency {}, monetary {}; 5 is best)\n",
+            t("rfm"),
+            t("recency_score"),
+            t("frequency_score"),
+            t("monetary_score")
+        ));
+    }
+    match get("churn_probability").as_f64() {
+        Some(p) => {
+            out.push_str(&format!("  churn risk {:.0}% ({}, {})", p * 100.0, t("churn_band"), t("churn_method")));
+            if !t("churn_reasons").is_empty() {
+                out.push_str(&format!(": {}", t("churn_reasons")));
+            }
+            out.push('\n');
+        }
+        None => out.push_str("  churn risk and CLV: not scored yet (`scudo score` stores them)\n"),
+    }
+    if let Some(clv) = get("clv").as_f64() {
+        out.push_str(&format!("  CLV {} ({})\n", money_short(clv, cur), t("clv_trend")));
+    }
+
+    out.push_str("\nNext best actions\n");
+    if actions.rows.is_empty() {
+        out.push_str("  none\n");
+    }
+    for (n, r) in actions.rows.iter().enumerate() {
+        let a = |c: &str| actions.col(c).map(|i| r[i].to_text()).unwrap_or_default();
+        let when =
+            if a("within_days").is_empty() { String::new() } else { format!(" — within {} days", a("within_days")) };
+        out.push_str(&format!("  {}. {}{when}\n     {}\n", n + 1, a("action"), a("reason")));
+    }
+
+    if !orders.rows.is_empty() {
+        let recent = ResultSet { columns: orders.columns.clone(), rows: orders.rows.iter().take(5).cloned().collect() };
+        out.push_str(&format!("\nRecent orders ({} of {})\n", recent.rows.len(), orders.rows.len()));
+        out.push_str(&table::render(&recent).lines().map(|l| format!("  {l}\n")).collect::<String>());
+    }
+    out
+}

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod analytics;
 mod corpus;
 mod foundation;
 mod ingest;

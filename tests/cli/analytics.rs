@@ -1,0 +1,214 @@
+//! The analytics commands on the demo workspace, each checked against the demo's known numbers or
+//! against the database read directly.
+
+use crate::harness::{Scudo, scalar_text};
+
+fn demo() -> (Scudo, std::path::PathBuf) {
+    let s = Scudo::new();
+    s.ok(&["demo", "demo", "-q"]);
+    let ws = s.path().join("demo");
+    (s, ws)
+}
+
+fn json(s: &Scudo, ws: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut full = args.to_vec();
+    full.extend(["--format", "json"]);
+    let r = s.run_in(ws, &full);
+    assert_eq!(r.code, 0, "scudo {args:?}: {}", r.stderr);
+    r.json()
+}
+
+#[test]
+fn every_builtin_query_runs_on_the_demo() {
+    let (s, ws) = demo();
+    let list = json(&s, &ws, &["query", "list"]);
+    let mut ran = 0;
+    for q in list["rows"].as_array().unwrap() {
+        if q["kind"] == "macro" {
+            continue;
+        }
+        let id = q["id"].as_str().unwrap();
+        let mut args: Vec<String> = vec!["query".into(), "run".into(), id.into()];
+        for (name, value) in [
+            ("segment", "VIP_HIGH_VALUE"),
+            ("q", "mike"),
+            ("limit", "5"),
+            ("customer_id", "cust-000007"),
+            ("period_days", "30"),
+            ("start_date", "2024-09-01"),
+            ("end_date", "2024-10-01"),
+        ] {
+            if q["params"].as_str().unwrap().split(", ").any(|p| p.split(' ').next() == Some(name)) {
+                args.extend(["--param".to_string(), format!("{name}={value}")]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = s.run_in(&ws, &args);
+        assert_eq!(r.code, 0, "{id}: {}", r.stderr);
+        ran += 1;
+    }
+    assert!(ran >= 14, "only {ran} queries ran");
+}
+
+#[test]
+fn kpis_compare_two_periods() {
+    let (s, ws) = demo();
+    let k = json(&s, &ws, &["kpis", "--period-days", "30"]);
+    assert_eq!(k["period"]["start"], "2024-09-02");
+    assert_eq!(k["previous_period"]["end"], "2024-09-01");
+    assert_eq!(k["kpis"]["customers"]["current"], 10);
+    let db = Scudo::db(&ws);
+    let expect = |from: &str, to: &str| {
+        scalar_text(
+            &db,
+            &format!(
+                "SELECT COALESCE(sum(net_total), 0)::DECIMAL(18,2)::VARCHAR FROM orders WHERE status IN ('completed', 'partially_refunded', 'refunded') \
+                 AND ordered_at >= DATE '{from}' AND ordered_at < DATE '{to}' + INTERVAL 1 DAY"
+            ),
+        )
+    };
+    assert_eq!(k["kpis"]["revenue"]["current"].to_string(), expect("2024-09-02", "2024-10-01"));
+    assert_eq!(k["kpis"]["revenue"]["previous"].to_string(), expect("2024-08-03", "2024-09-01"));
+    let cur: f64 = k["kpis"]["revenue"]["current"].to_string().parse().unwrap();
+    let prev: f64 = k["kpis"]["revenue"]["previous"].to_string().parse().unwrap();
+    let change: f64 = k["kpis"]["revenue"]["change"].to_string().parse().unwrap();
+    assert!((cur - prev - change).abs() < 0.005);
+    assert_eq!(k["kpis"]["new"]["current"], 1, "Olivia's first order is in the period");
+    for metric in ["active", "at_risk", "dormant", "orders", "average_order_value", "repeat_purchase_rate"] {
+        assert!(k["kpis"][metric].is_object(), "{metric} missing");
+    }
+}
+
+#[test]
+fn health_and_segments() {
+    let (s, ws) = demo();
+    let h = json(&s, &ws, &["health"]);
+    let rows = h["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["stage"], "VIP");
+    assert_eq!(rows[0]["revenue"].to_string(), "8500.00");
+    assert_eq!(rows[3]["stage"], "At-Risk");
+    assert_eq!(rows[3]["customers"], 2);
+
+    let seg = json(&s, &ws, &["segments"]);
+    let vip = &seg["rows"][0];
+    assert_eq!(vip["segment"], "VIP_HIGH_VALUE");
+    assert_eq!(vip["average_order_value"].to_string(), "850.00");
+    assert_eq!(vip["orders_per_customer"], 10.0);
+    let price = seg["rows"].as_array().unwrap().iter().find(|r| r["segment"] == "PRICE_SENSITIVE").unwrap();
+    assert_eq!(price["at_risk_pct"], 100.0, "Lisa and Mike are both at risk");
+
+    let members = json(&s, &ws, &["segments", "show", "price_sensitive"]);
+    let names: Vec<&str> = members["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Lisa Thompson", "Mike Johnson"]);
+
+    let cmp = json(&s, &ws, &["segments", "compare", "LOYAL_REGULAR", "tag:PRICE_SENSITIVE"]);
+    let revenue = cmp["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == "revenue").unwrap();
+    assert_eq!(revenue["a"].to_string(), "3200.00");
+    assert_eq!(revenue["b"].to_string(), "3150.00");
+    assert_eq!(revenue["difference"].to_string(), "-50.00");
+    let missing = s.run_in(&ws, &["segments", "show", "NOPE"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no segment `NOPE`"));
+}
+
+#[test]
+fn alerts_include_risk_rising_between_scoring_runs() {
+    let (s, ws) = demo();
+    let before = json(&s, &ws, &["alerts"]);
+    let kinds: Vec<(&str, &str)> = before["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["kind"].as_str().unwrap(), r["name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(kinds, [("at_risk", "Lisa Thompson"), ("at_risk", "Mike Johnson"), ("inactive", "Robert Wilson")]);
+
+    let run = json(&s, &ws, &["score", "--as-of", "2024-06-30"]);
+    assert_eq!(run["customers"], 9, "Olivia had not bought yet");
+    json(&s, &ws, &["score"]);
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_text(&db, "SELECT count(*)::VARCHAR FROM customer_scores"), "19");
+    assert_eq!(
+        scalar_text(
+            &db,
+            "SELECT s.stage FROM customer_scores s JOIN customers c USING (customer_id) JOIN score_runs r USING (run_id) WHERE c.name = 'Mike Johnson' AND r.as_of = DATE '2024-06-30'"
+        ),
+        "Active"
+    );
+    drop(db);
+    let after = json(&s, &ws, &["alerts"]);
+    let rising: Vec<&str> = after["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "risk_rising")
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(rising.contains(&"Mike Johnson"), "{rising:?}");
+    let mike = after["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "risk_rising" && r["name"] == "Mike Johnson")
+        .unwrap();
+    assert_eq!(mike["reason"], "stage went from Active to At-Risk");
+}
+
+#[test]
+fn cohorts_retention_and_revenue() {
+    let (s, ws) = demo();
+    let c = json(&s, &ws, &["cohorts"]);
+    let rows = c["rows"].as_array().unwrap();
+    let first_months: Vec<&serde_json::Value> = rows.iter().filter(|r| r["months_since_first"] == 0).collect();
+    let buyers: i64 = first_months.iter().map(|r| r["cohort_size"].as_i64().unwrap()).sum();
+    assert_eq!(buyers, 10);
+    assert!(first_months.iter().all(|r| r["retention_pct"] == 100.0));
+    let mike_cohort: Vec<&serde_json::Value> = rows.iter().filter(|r| r["cohort"] == "2023-03").collect();
+    assert_eq!(mike_cohort.last().unwrap()["cumulative_revenue_per_customer"].to_string(), "1200.00");
+    let table = s.run_in(&ws, &["cohorts"]).stdout;
+    assert!(table.contains("Retention") && table.contains("2023-03"), "{table}");
+}
+
+#[test]
+fn search_finds_by_prefix_word_and_typo() {
+    let (s, ws) = demo();
+    let first = |q: &str| {
+        let r = json(&s, &ws, &["customers", "search", q]);
+        r["rows"].as_array().unwrap().first().map(|r| r["name"].as_str().unwrap().to_string())
+    };
+    assert_eq!(first("mike").as_deref(), Some("Mike Johnson"));
+    assert_eq!(first("thomp").as_deref(), Some("Lisa Thompson"));
+    assert_eq!(first("jonson").as_deref(), Some("Mike Johnson"), "a typo still finds him");
+    assert_eq!(first("cust-000003").as_deref(), Some("Emma Rodriguez"));
+    assert_eq!(first("DAVID.PARK@PARKDESIGN.EXAMPLE.COM").as_deref(), Some("David Park"));
+    assert_eq!(first("Park Design").as_deref(), Some("David Park"), "by company");
+    assert_eq!(first("zzzzqqq"), None);
+}
+
+#[test]
+fn customer_360_of_the_profiled_customer() {
+    let (s, ws) = demo();
+    let c = json(&s, &ws, &["customer", "Mike Johnson"]);
+    let p = &c["customer"];
+    assert_eq!(p["orders"], 12);
+    assert_eq!(p["revenue"].to_string(), "1200.00");
+    assert_eq!(p["average_order_value"].to_string(), "100.00");
+    assert!(p["customer_since"].as_str().unwrap().starts_with("2023-03"));
+    assert_eq!(p["preferred_channel"], "web");
+    assert_eq!(p["top_category"], "Home");
+    assert!(p["discount_pct"].as_i64().unwrap() > 50);
+    assert_eq!(p["stage"], "At-Risk");
+    assert_eq!(p["rfm"].as_str().unwrap().len(), 3);
+    assert_eq!(c["actions"][0]["action"], "Send a retention offer with a discount");
+    assert_eq!(c["actions"][0]["within_days"], 3);
+    assert_eq!(c["orders"].as_array().unwrap().len(), 12);
+    // By id and by email too; an ambiguous name is refused with the candidates.
+    assert_eq!(json(&s, &ws, &["customer", "cust-000007"])["customer"]["name"], "Mike Johnson");
+    assert_eq!(json(&s, &ws, &["customer", "mike.johnson@example.com"])["customer"]["name"], "Mike Johnson");
+    let amb = s.run_in(&ws, &["customer", "example.com"]);
+    assert_eq!(amb.code, 2);
+    assert!(amb.stderr.contains("could be several customers"), "{}", amb.stderr);
+    let text = s.run_in(&ws, &["customer", "mike johnson"]).stdout;
+    assert!(text.contains("12 orders · $1,200 total · $100 average"), "{text}");
+    assert!(text.contains("customer since March 2023"), "{text}");
+}

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod error;
+pub mod generate;
 pub mod ingest;
 pub mod output;
 pub mod queries;

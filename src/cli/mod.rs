@@ -62,6 +62,8 @@ pub enum Command {
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
+    /// Write a synthetic shop's exports (Shopify, Stripe) with known model parameters, for tests and benchmarks
+    Generate(GenerateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -289,6 +291,30 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
         return Err(format!("`{k}` is not a parameter name (letters, digits, _)"));
     }
     Ok((k.to_string(), v.to_string()))
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many customers
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub customers: u64,
+    /// Random seed: the same seed writes the same files
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Years of history
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub years: u32,
+    /// Last day of the history
+    #[arg(long, default_value = "2025-12-31")]
+    pub end: NaiveDate,
+    /// Share of buyers who also pay through Stripe (0–1)
+    #[arg(long, default_value_t = 0.15)]
+    pub stripe_share: f64,
+    /// Directory to write the exports and truth.json to
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod completions;
 pub mod customer;
 pub mod dashboard;
 pub mod demo;
+pub mod generate;
 pub mod ingest;
 pub mod init;
 pub mod query;
@@ -36,6 +37,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Customers(a) => analytics::customers(a, g),
         Command::Customer(a) => customer::run(a, g),
         Command::Score(a) => score::run(a, g),
+        Command::Generate(a) => generate::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -7,3 +7,4 @@ mod corpus;
 mod foundation;
 mod ingest;
 mod queries;
+mod scale;

@@ -1,0 +1,153 @@
+//! The generator, and the analytics on a generated shop of 100,000 customers. The large run is
+//! ignored by a plain `cargo test` (about a minute) and run by `.ci/run`.
+
+use crate::harness::{Scudo, scalar_i64, scalar_text};
+
+#[test]
+fn generator_is_deterministic_and_its_truth_matches_the_import() {
+    let s = Scudo::new();
+    let truth = s.ok(&["generate", "--customers", "300", "--seed", "7", "--out", "a", "--format", "json", "-q"]).json();
+    s.ok(&["generate", "--customers", "300", "--seed", "7", "--out", "b", "-q"]);
+    for f in ["shopify_orders.csv", "shopify_customers.csv", "stripe_payments.csv", "truth.json"] {
+        assert_eq!(
+            std::fs::read(s.path().join("a").join(f)).unwrap(),
+            std::fs::read(s.path().join("b").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    s.ok(&["generate", "--customers", "300", "--seed", "8", "--out", "c", "-q"]);
+    assert_ne!(
+        std::fs::read(s.path().join("a/shopify_orders.csv")).unwrap(),
+        std::fs::read(s.path().join("c/shopify_orders.csv")).unwrap()
+    );
+
+    s.ok(&["init", "ws", "-q"]);
+    let ws = s.path().join("ws");
+    s.ok(&["-w", ws.to_str().unwrap(), "ingest", "-q", s.path().join("a").to_str().unwrap()]);
+    let db = Scudo::db(&ws);
+    check_against_truth(&db, &truth);
+}
+
+/// The imported database against truth.json: counts and money, computed independently.
+fn check_against_truth(db: &duckdb::Connection, truth: &serde_json::Value) {
+    let n = |k: &str| truth[k].as_i64().unwrap();
+    assert_eq!(scalar_i64(db, "SELECT count(*) FROM customers"), n("customers"));
+    assert_eq!(
+        scalar_i64(db, "SELECT count(*) FROM orders WHERE source = 'shopify' AND status <> 'cancelled'"),
+        n("purchases")
+    );
+    assert_eq!(scalar_i64(db, "SELECT count(*) FROM orders WHERE status = 'cancelled'"), n("cancelled_orders"));
+    assert_eq!(scalar_i64(db, "SELECT count(DISTINCT customer_id) FROM orders WHERE source = 'shopify'"), n("buyers"));
+    assert_eq!(scalar_i64(db, "SELECT count(*) FROM orders WHERE source = 'stripe'"), n("stripe_payments"));
+    let cents = |sql: &str| scalar_text(db, &format!("SELECT ({sql} * 100)::BIGINT::VARCHAR")).parse::<i64>().unwrap();
+    assert_eq!(
+        cents("(SELECT sum(total) FROM orders WHERE source = 'shopify' AND status <> 'cancelled')"),
+        n("gross_cents")
+    );
+    assert_eq!(cents("(SELECT sum(refunded_total) FROM orders WHERE source = 'shopify')"), n("refunded_cents"));
+    assert_eq!(
+        cents("(SELECT sum(total) FROM orders WHERE source = 'stripe' AND status = 'completed')"),
+        n("stripe_paid_cents")
+    );
+    // Stripe payers are the same people as in Shopify: no customer was created by Stripe.
+    assert_eq!(
+        scalar_i64(
+            db,
+            "SELECT count(*) FROM customers WHERE customer_id NOT IN (SELECT customer_id FROM customer_sources WHERE source = 'shopify')"
+        ),
+        0
+    );
+}
+
+#[test]
+#[ignore = "generates and imports 100,000 customers (about a minute); run by .ci/run"]
+fn scale_every_query_on_100k_generated_customers() {
+    let s = Scudo::new();
+    let truth =
+        s.ok(&["generate", "--customers", "100000", "--seed", "1", "--out", "shop", "--format", "json", "-q"]).json();
+    s.ok(&["init", "ws", "-q"]);
+    let ws = s.path().join("ws");
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "ingest", "-q", s.path().join("shop").to_str().unwrap()]);
+    {
+        let db = Scudo::db(&ws);
+        check_against_truth(&db, &truth);
+    }
+    let as_of = truth["end"].as_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut full = vec!["-w", w];
+        full.extend_from_slice(args);
+        full.extend(["--as-of", as_of, "--format", "json"]);
+        s.ok(&full).json()
+    };
+    let d = run(&["dashboard"]);
+    assert_eq!(d["kpis"]["customers"], truth["customers"]);
+    let staged: i64 = d["health"].as_array().unwrap().iter().map(|h| h["customers"].as_i64().unwrap()).sum();
+    assert_eq!(staged, truth["customers"].as_i64().unwrap());
+    let prospects = d["health"].as_array().unwrap().iter().find(|h| h["stage"] == "Prospect").unwrap()["customers"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(prospects, truth["customers"].as_i64().unwrap() - truth["buyers"].as_i64().unwrap());
+    let k = run(&["kpis"]);
+    assert_eq!(k["kpis"]["customers"]["current"], truth["customers"]);
+    let seg = run(&["segments"]);
+    let newsletter = seg["rows"].as_array().unwrap().iter().find(|r| r["segment"] == "NEWSLETTER").unwrap();
+    let share = newsletter["customers"].as_f64().unwrap() / truth["customers"].as_f64().unwrap();
+    assert!((share - 0.40).abs() < 0.01, "NEWSLETTER holds 40% of customers, got {share}");
+    run(&["segments", "show", "WHOLESALE"]);
+    run(&["segments", "compare", "NEWSLETTER", "WHOLESALE"]);
+    let alerts = run(&["alerts"]);
+    assert!(alerts["rows"].as_array().unwrap().len() > 1000);
+    let cohorts = run(&["cohorts"]);
+    let sizes: i64 = cohorts["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["months_since_first"] == 0)
+        .map(|r| r["cohort_size"].as_i64().unwrap())
+        .sum();
+    assert_eq!(sizes, truth["buyers"].as_i64().unwrap());
+    let found = s.ok(&["-w", w, "customers", "search", "customer4242@example.com", "--format", "json"]).json();
+    assert_eq!(found["rows"][0]["score"], 100.0);
+    let id = found["rows"][0]["customer_id"].as_str().unwrap().to_string();
+    let c = run(&["customer", &id]);
+    assert_eq!(c["customer"]["email"], "customer4242@example.com");
+    let scored = run(&["score"]);
+    assert_eq!(scored["customers"], truth["customers"]);
+    let list = s.ok(&["-w", w, "query", "list", "--format", "json"]).json();
+    for q in list["rows"].as_array().unwrap().iter().filter(|q| q["kind"] == "query") {
+        let id = q["id"].as_str().unwrap();
+        let params = q["params"].as_str().unwrap();
+        let mut args = vec![
+            "-w".to_string(),
+            w.to_string(),
+            "query".into(),
+            "run".into(),
+            id.into(),
+            "--as-of".into(),
+            as_of.into(),
+            "--format".into(),
+            "csv".into(),
+        ];
+        for (name, value) in [
+            ("segment", "NEWSLETTER"),
+            ("q", "smith"),
+            ("limit", "10"),
+            ("customer_id", id_param(&c)),
+            ("period_days", "30"),
+            ("start_date", "2025-12-01"),
+            ("end_date", "2025-12-31"),
+        ] {
+            if params.split(", ").any(|p| p.split(' ').next() == Some(name)) {
+                args.extend(["--param".into(), format!("{name}={value}")]);
+            }
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let r = s.run(&args);
+        assert_eq!(r.code, 0, "{id}: {}", r.stderr);
+    }
+}
+
+fn id_param(c: &serde_json::Value) -> &str {
+    c["customer"]["customer_id"].as_str().unwrap()
+}

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod models;
 pub mod output;
 pub mod queries;
 pub mod store;

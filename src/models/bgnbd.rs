@@ -1,0 +1,101 @@
+//! BG/NBD (Fader, Hardie & Lee 2005, "Counting Your Customers the Easy Way"): purchases follow a
+//! Poisson process with rate λ ~ Gamma(r, α) while a customer is alive; after each purchase the
+//! customer drops out with probability p ~ Beta(a, b).
+
+use super::data::Grouped;
+use super::optimize::{bounded, nelder_mead};
+use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
+
+/// Fitted BG/NBD parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BgNbd {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+}
+
+impl BgNbd {
+    /// ln L for one customer.
+    pub fn ln_likelihood(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let a1 = ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_beta(a, b + x) - ln_beta(a, b);
+        let a3 = -(r + x) * (alpha + t).ln();
+        let a4 = if x > 0.0 { a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + t_x).ln() } else { f64::NEG_INFINITY };
+        a1 + a2 + log_add_exp(a3, a4)
+    }
+
+    /// Σ ln L over grouped data, with the x-only terms computed once per distinct x.
+    pub fn total_ln_likelihood(&self, data: &Grouped) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let (ln_alpha, ln_a, lb_ab, lg_r) = (alpha.ln(), a.ln(), ln_beta(a, b), ln_gamma(r));
+        let mut total = 0.0;
+        for (x, rows) in &data.by_x {
+            let x = *x;
+            let head = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
+            let lead = if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY };
+            for (t_x, t, w) in rows {
+                let a3 = -(r + x) * (alpha + t).ln();
+                let a4 = lead - (r + x) * (alpha + t_x).ln();
+                total += w * (head + log_add_exp(a3, a4));
+            }
+        }
+        total
+    }
+
+    /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
+    pub fn fit(data: &Grouped) -> (BgNbd, f64) {
+        let n = data.customers.max(1.0);
+        let objective = |v: &[f64]| {
+            let m = BgNbd { r: v[0].exp(), alpha: v[1].exp(), a: v[2].exp(), b: v[3].exp() };
+            bounded(v, -m.total_ln_likelihood(data) / n)
+        };
+        let (v, _) = nelder_mead(&objective, &[0.0, 0.0, 0.0, 0.0]);
+        let m = BgNbd { r: v[0].exp(), alpha: v[1].exp(), a: v[2].exp(), b: v[3].exp() };
+        (m, m.total_ln_likelihood(data))
+    }
+
+    /// P(alive at T | x, t_x, T).
+    pub fn p_alive(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        if x == 0.0 {
+            return 1.0;
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let odds = (a / (b + x - 1.0)).ln() + (r + x) * ((alpha + t) / (alpha + t_x)).ln();
+        1.0 / (1.0 + odds.exp())
+    }
+
+    /// Expected purchases in (T, T + h] for a customer with history (x, t_x, T).
+    pub fn expected_purchases(&self, h: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        if h <= 0.0 {
+            return 0.0;
+        }
+        let BgNbd { r, alpha, a, b } = *self;
+        let z = h / (alpha + t + h);
+        let f = hyp2f1(r + x, b + x, a + b + x - 1.0, z);
+        let num = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ((alpha + t) / (alpha + t + h)).powf(r + x) * f);
+        let den = if x > 0.0 { 1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + t_x)).powf(r + x) } else { 1.0 };
+        (num / den).max(0.0)
+    }
+
+    /// P(no purchase in (T, T + h]): dead, or alive and the Poisson clock did not tick.
+    pub fn p_no_purchase(&self, h: f64, x: f64, t_x: f64, t: f64) -> f64 {
+        let alive = self.p_alive(x, t_x, t);
+        let quiet = ((self.alpha + t) / (self.alpha + t + h)).powf(self.r + x);
+        1.0 - alive * (1.0 - quiet)
+    }
+
+    /// Expected time to the next purchase if alive: E[1/λ] under the posterior Gamma(r+x, α+T).
+    pub fn expected_wait(&self, x: f64, t: f64) -> Option<f64> {
+        let shape = self.r + x;
+        (shape > 1.0).then(|| (self.alpha + t) / (shape - 1.0))
+    }
+
+    /// Expected purchases in (0, h] for a new customer.
+    pub fn population_expected(&self, h: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        let z = h / (alpha + h);
+        (a + b - 1.0) / (a - 1.0) * (1.0 - (alpha / (alpha + h)).powf(r) * hyp2f1(r, b, a + b - 1.0, z))
+    }
+}

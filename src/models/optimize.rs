@@ -1,0 +1,98 @@
+//! Maximum likelihood by Nelder–Mead on log-parameters (positivity for free), restarted from its
+//! own optimum until the optimum stops moving, which guards against premature collapse.
+
+/// The objective at log-parameters `v`: rejected (+∞) outside e^±12 or when not finite, so the
+/// search never wanders into overflow where a likelihood can look infinitely good.
+pub fn bounded(v: &[f64], objective: f64) -> f64 {
+    if v.iter().any(|x| x.abs() > 12.0) || !objective.is_finite() { f64::INFINITY } else { objective }
+}
+
+/// Minimises `f` from `x0`; returns the minimiser and the minimum.
+pub fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64]) -> (Vec<f64>, f64) {
+    let mut best = x0.to_vec();
+    let mut best_f = f(&best);
+    for _ in 0..8 {
+        let (x, fx) = run(f, &best, 0.5);
+        let moved = (best_f - fx).abs() > 1e-10 * (1.0 + fx.abs());
+        if fx <= best_f {
+            best = x;
+            best_f = fx;
+        }
+        if !moved {
+            break;
+        }
+    }
+    (best, best_f)
+}
+
+fn run(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], step: f64) -> (Vec<f64>, f64) {
+    let n = x0.len();
+    let value = |x: &[f64]| {
+        let v = f(x);
+        if v.is_nan() { f64::INFINITY } else { v }
+    };
+    let mut simplex: Vec<Vec<f64>> = vec![x0.to_vec()];
+    for i in 0..n {
+        let mut x = x0.to_vec();
+        x[i] += step;
+        simplex.push(x);
+    }
+    let mut fs: Vec<f64> = simplex.iter().map(|x| value(x)).collect();
+    for _ in 0..20_000 {
+        let mut order: Vec<usize> = (0..=n).collect();
+        order.sort_by(|a, b| fs[*a].total_cmp(&fs[*b]));
+        simplex = order.iter().map(|i| simplex[*i].clone()).collect();
+        fs = order.iter().map(|i| fs[*i]).collect();
+        let spread = (fs[n] - fs[0]).abs();
+        let size = simplex
+            .iter()
+            .skip(1)
+            .map(|x| x.iter().zip(&simplex[0]).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max))
+            .fold(0.0, f64::max);
+        if spread <= 1e-12 * (1.0 + fs[0].abs()) && size < 1e-9 {
+            break;
+        }
+        let centroid: Vec<f64> = (0..n).map(|j| simplex[..n].iter().map(|x| x[j]).sum::<f64>() / n as f64).collect();
+        let toward = |t: f64| -> Vec<f64> { (0..n).map(|j| centroid[j] + t * (simplex[n][j] - centroid[j])).collect() };
+        let reflected = toward(-1.0);
+        let fr = value(&reflected);
+        if fr < fs[0] {
+            let expanded = toward(-2.0);
+            let fe = value(&expanded);
+            if fe < fr {
+                simplex[n] = expanded;
+                fs[n] = fe;
+            } else {
+                simplex[n] = reflected;
+                fs[n] = fr;
+            }
+        } else if fr < fs[n - 1] {
+            simplex[n] = reflected;
+            fs[n] = fr;
+        } else {
+            let contracted = if fr < fs[n] { toward(-0.5) } else { toward(0.5) };
+            let fc = value(&contracted);
+            if fc < fs[n].min(fr) {
+                simplex[n] = contracted;
+                fs[n] = fc;
+            } else {
+                for i in 1..=n {
+                    simplex[i] = (0..n).map(|j| simplex[0][j] + 0.5 * (simplex[i][j] - simplex[0][j])).collect();
+                    fs[i] = value(&simplex[i]);
+                }
+            }
+        }
+    }
+    let i = (0..=n).min_by(|a, b| fs[*a].total_cmp(&fs[*b])).unwrap_or(0);
+    (simplex[i].clone(), fs[i])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_rosenbrock_minimum() {
+        let f = |x: &[f64]| (1.0 - x[0]).powi(2) + 100.0 * (x[1] - x[0] * x[0]).powi(2);
+        let (x, fx) = super::nelder_mead(&f, &[-1.2, 1.0]);
+        assert!(fx < 1e-12 && (x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5, "{x:?} {fx}");
+    }
+}

@@ -7,11 +7,12 @@
 --   t_x        time from the first to the last purchase, in units of unit_days
 --   T          time from the first purchase to the end of `until`, in the same units
 --   m          average value of the repeat purchase days (NULL without repeats)
--- Purchases are orders that completed (fully or partly refunded included), valued net of refunds.
+-- Purchases are completed and partially refunded orders, valued net of refunds; a fully refunded
+-- order was returned and is not a purchase for the models.
 WITH tx AS (
     SELECT customer_id, CAST(ordered_at AS DATE) AS day, sum(net_total) AS value
     FROM orders
-    WHERE status IN ('completed', 'partially_refunded', 'refunded')
+    WHERE status IN ('completed', 'partially_refunded')
       AND ordered_at < CAST($until AS DATE) + INTERVAL 1 DAY
     GROUP BY customer_id, day
 ),

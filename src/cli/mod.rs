@@ -57,8 +57,15 @@ pub enum Command {
     Customers(CustomersArgs),
     /// Customer 360: profile, history, behaviour, scores and next best actions
     Customer(CustomerArgs),
-    /// Score every customer (stage, segments, RFM) and store the scores in the history
+    /// Score every customer (stage, segments, RFM, churn, CLV) and store the scores in the history
     Score(AnalysisArgs),
+    /// Customers by churn risk, from the latest scoring run
+    Churn(ListArgs),
+    /// Customers by forecast lifetime value, from the latest scoring run
+    Clv(ListArgs),
+    /// Fit the customer models, or backtest them on a holdout period
+    #[command(subcommand)]
+    Models(ModelsCommand),
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
@@ -103,6 +110,62 @@ pub struct AnalysisArgs {
     pub as_of: AsOfArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// How many customers to list
+    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    pub limit: i64,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Which purchase model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    Bgnbd,
+    ParetoNbd,
+    GammaGamma,
+    All,
+}
+
+/// Time unit of the models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UnitArg {
+    Day,
+    Week,
+}
+
+/// `scudo models …`
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Fit by maximum likelihood and print the parameters, log-likelihood and fit time
+    Fit {
+        #[arg(long, value_enum, default_value_t = ModelArg::All)]
+        model: ModelArg,
+        /// End of the calibration period (default: --as-of, else today)
+        #[arg(long, value_name = "DATE")]
+        until: Option<NaiveDate>,
+        /// Time unit (default: [models] unit in scudo.toml)
+        #[arg(long, value_enum)]
+        unit: Option<UnitArg>,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    },
+    /// Fit on the history up to --split, predict the repeat purchases after it, compare with what happened
+    Backtest {
+        /// End of the calibration period
+        #[arg(long, value_name = "DATE")]
+        split: NaiveDate,
+        /// End of the holdout period (default: --as-of, else today)
+        #[arg(long, value_name = "DATE")]
+        until: Option<NaiveDate>,
+        #[arg(long, value_enum)]
+        unit: Option<UnitArg>,
+        #[command(flatten)]
+        analysis: AnalysisArgs,
+    },
 }
 
 #[derive(Debug, Args)]

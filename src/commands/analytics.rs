@@ -4,7 +4,9 @@
 use anyhow::Result;
 
 use super::Analysis;
-use crate::cli::{AnalysisArgs, CustomersAction, CustomersArgs, GlobalArgs, KpisArgs, SegmentsAction, SegmentsArgs};
+use crate::cli::{
+    AnalysisArgs, CustomersAction, CustomersArgs, GlobalArgs, KpisArgs, ListArgs, SegmentsAction, SegmentsArgs,
+};
 use crate::error::{Exit, user};
 use crate::output::{self, analytics as render};
 use crate::store::Param;
@@ -85,5 +87,17 @@ pub fn customers(args: &CustomersArgs, g: &GlobalArgs) -> Result<Exit> {
             output::emit(&render::results(&rs, &a.ctx, out.format))?;
         }
     }
+    Ok(Exit::Ok)
+}
+
+/// `scudo churn` and `scudo clv`: the latest scores, ranked.
+pub fn scores(query: &str, args: &ListArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.analysis.as_of.as_of)?;
+    let rs = a.run(query, &[("limit", Param::Int(args.limit))])?;
+    if rs.rows.is_empty() && args.analysis.output.format == crate::cli::Format::Table {
+        output::emit(&format!("no scores on or before {} yet: run `scudo score`\n", a.ctx.as_of))?;
+        return Ok(Exit::Ok);
+    }
+    output::emit(&render::results(&rs, &a.ctx, args.analysis.output.format))?;
     Ok(Exit::Ok)
 }

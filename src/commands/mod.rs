@@ -9,6 +9,7 @@ pub mod demo;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod models;
 pub mod query;
 pub mod score;
 
@@ -37,6 +38,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Customers(a) => analytics::customers(a, g),
         Command::Customer(a) => customer::run(a, g),
         Command::Score(a) => score::run(a, g),
+        Command::Churn(a) => analytics::scores("scores.churn", a, g),
+        Command::Clv(a) => analytics::scores("scores.clv", a, g),
+        Command::Models(m) => models::run(m, g),
         Command::Generate(a) => generate::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
@@ -51,6 +55,7 @@ pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, S
 
 /// An opened workspace ready for analytics: store, catalog (macros registered) and parameters.
 pub(crate) struct Analysis {
+    pub settings: crate::config::Settings,
     pub store: Store,
     pub catalog: crate::queries::Catalog,
     pub ctx: crate::queries::QueryContext,
@@ -69,7 +74,7 @@ impl Analysis {
             ws.settings.health.clone(),
         )?;
         catalog.register_macros(&store)?;
-        Ok(Analysis { store, catalog, ctx })
+        Ok(Analysis { settings: ws.settings, store, catalog, ctx })
     }
 
     pub fn run(&self, id: &str, extra: &[(&str, crate::store::Param)]) -> Result<crate::store::ResultSet> {

@@ -22,7 +22,19 @@ pub const SETTINGS_FILE: &str = "scudo.toml";
 pub struct Settings {
     pub workspace: WorkspaceSettings,
     pub health: HealthSettings,
+    pub models: ModelSettings,
     pub ingest: IngestSettings,
+}
+
+/// How the customer models are fitted and used (see `scudo models` and `scudo score`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSettings {
+    pub unit: String,
+    pub churn_horizon_days: i64,
+    pub clv_horizon_months: i64,
+    pub annual_discount_rate: f64,
+    pub min_repeat_buyers: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -89,6 +101,15 @@ impl Settings {
     /// Checks relations between settings that the types cannot express.
     pub fn validate(&self) -> Result<()> {
         self.pinned_as_of()?;
+        let m = &self.models;
+        if !matches!(m.unit.as_str(), "week" | "day") {
+            return Err(user(format!("[models] unit = `{}`: use \"week\" or \"day\"", m.unit)));
+        }
+        if m.churn_horizon_days < 1 || m.clv_horizon_months < 1 || !(0.0..1.0).contains(&m.annual_discount_rate) {
+            return Err(user(
+                "[models] needs churn_horizon_days ≥ 1, clv_horizon_months ≥ 1 and 0 ≤ annual_discount_rate < 1",
+            ));
+        }
         let h = &self.health;
         if !(0 < h.at_risk_days && h.at_risk_days < h.dormant_days && h.dormant_days < h.lost_days) {
             return Err(user(format!(

@@ -6,8 +6,8 @@
 //! every purchase, drops out with probability p ~ Beta(a, b). Order values follow the Gamma-Gamma
 //! model: a customer's ν ~ Gamma(q, γ), each order ~ Gamma(p, ν), so spend is heavy-tailed. The
 //! parameters and the true counts and totals go to `truth.json`, so models and imports can be
-//! checked against them. Cancelled orders are extra (they are not purchases); refunds are on
-//! purchases. Same seed, same files.
+//! checked against them. Cancelled orders and failed Stripe attempts are extra rows (they are not
+//! purchases); refunds are partial refunds of purchases. Same seed, same files.
 
 mod shop;
 
@@ -63,10 +63,13 @@ pub struct Truth {
     pub params: Option<Params>,
     pub customers: u64,
     pub buyers: u64,
+    /// Purchases wherever recorded (Shopify or Stripe); they follow the BG/NBD process.
     pub purchases: u64,
     pub repeat_purchases: u64,
+    pub shopify_purchases: u64,
     pub cancelled_orders: u64,
     pub shopify_rows: u64,
+    /// Stripe rows, failed attempts included.
     pub stripe_payments: u64,
     pub stripe_paid_cents: i64,
     pub gross_cents: i64,
@@ -124,13 +127,14 @@ pub fn generate(spec: &Spec, mut progress: impl FnMut(u64)) -> Result<Truth> {
             let p_drop: f64 = dropout.sample(&mut rng);
             let spend = Gamma::new(params.p, 1.0 / nu.sample(&mut rng).max(1e-9)).expect("valid gamma");
             let between = Exp::new(lambda).expect("positive rate");
+            // BG/NBD: alive after the first purchase; after each repeat purchase, drops out with p.
             let mut t = birth;
             loop {
                 let value: f64 = spend.sample(&mut rng);
                 let cents = ((value * 100.0).round() as i64).clamp(100, 99_999_999);
                 let at = start_ts + Duration::seconds((t * 7.0 * 86400.0) as i64);
                 purchases.push((at, cents));
-                if rng.random_bool(p_drop) {
+                if purchases.len() > 1 && rng.random_bool(p_drop) {
                     break;
                 }
                 t += between.sample(&mut rng);
@@ -140,9 +144,20 @@ pub fn generate(spec: &Spec, mut progress: impl FnMut(u64)) -> Result<Truth> {
             }
         }
         let mut spent = 0i64;
-        for (at, cents) in &purchases {
+        // A share of buyers also pays through Stripe (a booking site, say): some of their repeat
+        // purchases are recorded there instead of in Shopify, so every purchase, wherever it is
+        // recorded, follows the same process.
+        let stripe_payer = !purchases.is_empty() && rng.random_bool(spec.stripe_share);
+        for (i, (at, cents)) in purchases.iter().enumerate() {
+            if stripe_payer && i > 0 && rng.random_bool(0.3) {
+                truth.stripe_payments += shop.stripe(&person, *at, *cents, &mut rng, &mut w.stripe)?;
+                truth.stripe_paid_cents += cents;
+                spent += cents;
+                continue;
+            }
             let out = shop.order(&person, *at, *cents, &mut rng, &mut w.orders)?;
             truth.shopify_rows += out.rows;
+            truth.shopify_purchases += 1;
             truth.gross_cents += cents;
             truth.refunded_cents += out.refunded;
             spent += cents - out.refunded;
@@ -157,11 +172,6 @@ pub fn generate(spec: &Spec, mut progress: impl FnMut(u64)) -> Result<Truth> {
             truth.buyers += 1;
             truth.purchases += purchases.len() as u64;
             truth.repeat_purchases += purchases.len() as u64 - 1;
-            if rng.random_bool(spec.stripe_share) {
-                let (count, paid) = shop.stripe(&person, purchases[0].0, spec.end, &mut rng, &mut w.stripe)?;
-                truth.stripe_payments += count;
-                truth.stripe_paid_cents += paid;
-            }
         }
         shop.customer_row(&person, Money::from_cents(spent), purchases.len(), &mut rng, &mut w.customers)?;
         truth.customers += 1;

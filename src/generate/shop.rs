@@ -304,12 +304,9 @@ impl Shop {
             left -= price;
             lines.push((p.0.clone(), p.1.clone(), price));
         }
-        let refunded = if rng.random_bool(0.03) { if rng.random_bool(0.5) { cents } else { cents / 4 } } else { 0 };
-        let status = match refunded {
-            0 => "paid",
-            r if r == cents => "refunded",
-            _ => "partially_refunded",
-        };
+        // Partial refunds (a returned item): the purchase stands, its net value shrinks.
+        let refunded = if rng.random_bool(0.03) { cents / 4 } else { 0 };
+        let status = if refunded == 0 { "paid" } else { "partially_refunded" };
         let created = stamp(at);
         let channel = weighted(rng, CHANNELS);
         let name = format!("#{}", 1000 + self.next_order);
@@ -377,44 +374,37 @@ impl Shop {
         Ok(1)
     }
 
-    /// 1–4 Stripe payments (workshops, say) after the first purchase; some fail. Returns the
-    /// payments written and the cents paid.
+    /// One purchase paid through Stripe, sometimes after a failed attempt the same day. Returns
+    /// the rows written.
     pub fn stripe(
         &mut self,
         who: &Person,
-        after: NaiveDateTime,
-        end: NaiveDate,
+        at: NaiveDateTime,
+        cents: i64,
         rng: &mut StdRng,
         out: &mut Out,
-    ) -> Result<(u64, i64)> {
-        let n = rng.random_range(1..5);
-        let mut paid = 0;
-        let mut written = 0;
-        let end_ts = end.and_hms_opt(23, 59, 59).expect("valid");
-        for k in 0..n {
-            let at = after + Duration::hours(rng.random_range(1..24 * 200));
-            if at > end_ts {
-                break;
-            }
-            let cents = rng.random_range(20..200) * 100;
-            let failed = rng.random_bool(0.08);
-            if !failed {
-                paid += cents;
-            }
-            written += 1;
+    ) -> Result<u64> {
+        self.next_order += 1;
+        let mut rows = 0;
+        let mut write = |suffix: &str, at: NaiveDateTime, ok: bool| {
             out.write_record([
-                format!("ch_{}x{k}", who.id),
+                format!("ch_{}{suffix}", self.next_order),
                 at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 Money::from_cents(cents).to_string(),
                 "0.00".into(),
                 "usd".into(),
-                if failed { "Failed" } else { "Paid" }.into(),
-                (!failed).to_string(),
+                if ok { "Paid" } else { "Failed" }.into(),
+                ok.to_string(),
                 format!("cus_{}", who.id),
                 who.email.clone(),
-            ])?;
+            ])
+        };
+        if rng.random_bool(0.08) {
+            write("f", at - Duration::minutes(5), false)?;
+            rows += 1;
         }
-        Ok((written, paid))
+        write("", at, true)?;
+        Ok(rows + 1)
     }
 
     pub fn customer_row(

@@ -22,6 +22,8 @@ pub struct Features {
     /// Average order value of the recent half against the earlier half.
     pub spend_ratio: Option<f64>,
     pub discount_share: Option<f64>,
+    /// Spend per day of the recent half against the earlier half (the CLV trend).
+    pub spend_rate_ratio: Option<f64>,
 }
 
 /// The reasons behind a customer's churn risk, most telling first.
@@ -81,6 +83,7 @@ mod tests {
             frequency_ratio: Some(0.5),
             spend_ratio: Some(0.9),
             discount_share: Some(0.67),
+            spend_rate_ratio: None,
         });
         assert_eq!(r.len(), 3, "{r:?}");
         assert!(r[0].contains("80 days") && r[2].contains("discount"));

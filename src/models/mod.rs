@@ -10,6 +10,7 @@ pub mod data;
 pub mod gamma_gamma;
 pub mod optimize;
 pub mod pareto;
+pub mod scoring;
 pub mod special;
 
 use anyhow::Result;
@@ -81,7 +82,6 @@ mod tests {
     fn cdnow() -> Option<Vec<Summary>> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/cdnow/CDNOW_sample.txt");
         let text = std::fs::read_to_string(path).ok()?;
-        let epoch = NaiveDate::from_ymd_opt(1997, 1, 1)?;
         let end = NaiveDate::from_ymd_opt(1997, 9, 30)?;
         let mut days: std::collections::BTreeMap<u32, std::collections::BTreeMap<NaiveDate, f64>> = Default::default();
         for line in text.lines() {
@@ -94,7 +94,6 @@ mod tests {
                 *days.entry(f[1].parse().ok()?).or_default().entry(d).or_default() += f[4].parse::<f64>().ok()?;
             }
         }
-        let _ = epoch;
         Some(
             days.values()
                 .map(|ds| {
@@ -114,6 +113,106 @@ mod tests {
         )
     }
 
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+    use rand_distr::{Beta, Distribution, Exp, Gamma};
+
+    /// Customers drawn from BG/NBD (and Gamma-Gamma spend) with known parameters.
+    fn simulate_bgnbd(n: usize, (r, alpha, a, b): (f64, f64, f64, f64), seed: u64) -> Vec<Summary> {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let (lam, drop) = (Gamma::new(r, 1.0 / alpha).unwrap(), Beta::new(a, b).unwrap());
+        let (nu, p_spend) = (Gamma::new(4.0, 1.0 / 30.0).unwrap(), 6.0);
+        (0..n)
+            .map(|_| {
+                let t_end: f64 = rng.random_range(5.0..150.0);
+                let l: f64 = lam.sample(&mut rng);
+                let p: f64 = drop.sample(&mut rng);
+                let spend = Gamma::new(p_spend, 1.0 / nu.sample(&mut rng)).unwrap();
+                let (mut t, mut x, mut t_x, mut total) = (0.0, 0.0, 0.0, 0.0);
+                loop {
+                    t += Exp::new(l.max(1e-9)).unwrap().sample(&mut rng);
+                    if t >= t_end {
+                        break;
+                    }
+                    x += 1.0;
+                    t_x = t;
+                    total += spend.sample(&mut rng);
+                    if rng.random_bool(p) {
+                        break;
+                    }
+                }
+                Summary { x, t_x, t: t_end, m: (x > 0.0).then(|| total / x) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bgnbd_and_gamma_gamma_recover_simulated_parameters() {
+        let truth = (0.8, 5.0, 0.6, 3.0);
+        let data = simulate_bgnbd(30_000, truth, 11);
+        let (m, _) = bgnbd::BgNbd::fit(&Grouped::new(&data));
+        for (got, want, name) in
+            [(m.r, truth.0, "r"), (m.alpha, truth.1, "alpha"), (m.a, truth.2, "a"), (m.b, truth.3, "b")]
+        {
+            assert!((got - want).abs() <= 0.12 * want, "{name}: fitted {got}, true {want}");
+        }
+        let (gg, _) = gamma_gamma::GammaGamma::fit(&spend_data(&data));
+        for (got, want, name) in [(gg.p, 6.0, "p"), (gg.q, 4.0, "q"), (gg.gamma, 30.0, "gamma")] {
+            assert!((got - want).abs() <= 0.12 * want, "{name}: fitted {got}, true {want}");
+        }
+    }
+
+    #[test]
+    fn pareto_nbd_recovers_simulated_parameters() {
+        let (r, alpha, s, beta) = (0.9, 6.0, 0.8, 12.0);
+        let mut rng = StdRng::seed_from_u64(5);
+        let (lam, mu) = (Gamma::new(r, 1.0 / alpha).unwrap(), Gamma::new(s, 1.0 / beta).unwrap());
+        let data: Vec<Summary> = (0..20_000)
+            .map(|_| {
+                let t_end: f64 = rng.random_range(10.0..100.0);
+                let l: f64 = lam.sample(&mut rng);
+                let rate: f64 = mu.sample(&mut rng);
+                let life: f64 = Exp::new(rate.max(1e-9)).unwrap().sample(&mut rng);
+                let life = life.min(t_end);
+                let (mut t, mut x, mut t_x) = (0.0, 0.0, 0.0);
+                loop {
+                    t += Exp::new(l.max(1e-9)).unwrap().sample(&mut rng);
+                    if t >= life {
+                        break;
+                    }
+                    x += 1.0;
+                    t_x = t;
+                }
+                Summary { x, t_x, t: t_end, m: None }
+            })
+            .collect();
+        let (m, _) = pareto::ParetoNbd::fit(&Grouped::new(&data));
+        for (got, want, name) in [(m.r, r, "r"), (m.alpha, alpha, "alpha"), (m.s, s, "s"), (m.beta, beta, "beta")] {
+            assert!((got - want).abs() <= 0.2 * want, "{name}: fitted {got}, true {want}");
+        }
+    }
+
+    #[test]
+    fn predictions_are_consistent() {
+        let m = bgnbd::BgNbd { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+        // A customer who bought often and recently is more alive than one who stopped long ago.
+        assert!(m.p_alive(10.0, 38.0, 39.0) > m.p_alive(10.0, 5.0, 39.0));
+        assert_eq!(m.p_alive(0.0, 0.0, 39.0), 1.0);
+        // More time, more expected purchases; churn and purchases move oppositely.
+        let (e1, e2) = (m.expected_purchases(10.0, 3.0, 30.0, 39.0), m.expected_purchases(20.0, 3.0, 30.0, 39.0));
+        assert!(e2 > e1 && e1 > 0.0);
+        let p = m.p_no_purchase(13.0, 3.0, 30.0, 39.0);
+        assert!((0.0..=1.0).contains(&p));
+        assert!(m.p_no_purchase(13.0, 3.0, 5.0, 39.0) > p);
+        // A new customer's expectation against the closed form at a small horizon: ≈ r/α · h.
+        let small = m.population_expected(0.01);
+        assert!((small - 0.243 / 4.414 * 0.01).abs() < 1e-4, "{small}");
+        let gg = gamma_gamma::GammaGamma { p: 6.25, q: 3.74, gamma: 15.44 };
+        assert!((gg.expected_average(0.0, None) - 6.25 * 15.44 / 2.74).abs() < 1e-9);
+        // With many repeat purchases the estimate moves toward the customer's own average.
+        assert!((gg.expected_average(100.0, Some(50.0)) - 50.0).abs() < 1.0);
+    }
+
     #[test]
     #[ignore = "needs the ../shared corpus; run by .ci/run"]
     fn corpus_cdnow_matches_published_estimates() {
@@ -121,11 +220,8 @@ mod tests {
         assert_eq!(data.len(), 2357);
         let g = Grouped::new(&data);
         let (m, ll) = bgnbd::BgNbd::fit(&g);
-        eprintln!("BG/NBD {m:?} {ll}");
         let (p, pll) = pareto::ParetoNbd::fit(&g);
-        eprintln!("Pareto {p:?} {pll}");
         let (gg, _) = gamma_gamma::GammaGamma::fit(&spend_data(&data));
-        eprintln!("GG {gg:?}");
         let close = |got: f64, want: f64| (got - want).abs() <= 0.01 * want.abs();
         assert!(close(m.r, 0.243) && close(m.alpha, 4.414) && close(m.a, 0.793) && close(m.b, 2.426), "{m:?}");
         assert!(close(ll, -9582.4), "{ll}");

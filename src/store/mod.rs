@@ -6,6 +6,7 @@
 
 pub mod cell;
 pub mod load;
+pub mod scores;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("core model", include_str!("migrations/0001_core.sql")),
     ("products", include_str!("migrations/0002_products.sql")),
     ("score history", include_str!("migrations/0003_scores.sql")),
+    ("model scores", include_str!("migrations/0004_model_scores.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -201,7 +203,7 @@ impl Store {
     }
 }
 
-fn bind(stmt: &mut duckdb::Statement<'_>, params: &[(&str, Param)], origin: &str) -> Result<()> {
+pub(crate) fn bind(stmt: &mut duckdb::Statement<'_>, params: &[(&str, Param)], origin: &str) -> Result<()> {
     for idx in 1..=stmt.parameter_count() {
         let name = stmt.parameter_name(idx)?;
         let value = params.iter().find(|(n, _)| *n == name).map(|(_, v)| v.value()).ok_or_else(|| {
@@ -218,7 +220,7 @@ fn first_line(s: &str) -> &str {
 }
 
 /// A SQL error with the file and, where DuckDB reports a character position, the line.
-fn sql_error(origin: &str, e: &duckdb::Error) -> anyhow::Error {
+pub(crate) fn sql_error(origin: &str, e: &duckdb::Error) -> anyhow::Error {
     let msg = e.to_string();
     let line =
         msg.find("LINE ").and_then(|i| msg[i + 5..].split(':').next()).and_then(|n| n.trim().parse::<usize>().ok());
@@ -227,40 +229,4 @@ fn sql_error(origin: &str, e: &duckdb::Error) -> anyhow::Error {
         None => String::new(),
     };
     user(format!("{origin}{at}: {}", msg.trim()))
-}
-
-impl Store {
-    /// Stores a scoring run: every row of `snapshot_sql` (run with `params` bound) under a new
-    /// run id, in one transaction. Returns the run id and the number of customers scored.
-    pub fn record_scores(
-        &mut self,
-        as_of: chrono::NaiveDate,
-        snapshot_sql: &str,
-        params: &[(&str, Param)],
-        origin: &str,
-    ) -> Result<(i64, u64)> {
-        let tx = self.conn.transaction()?;
-        let run_id: i64 = tx.query_row("SELECT nextval('score_run_seq')", [], |r| r.get(0))?;
-        tx.execute(
-            "INSERT INTO score_runs VALUES (?, CAST(? AS DATE), now()::TIMESTAMP, 0, 'stage, segments, rfm')",
-            duckdb::params![run_id, as_of.to_string()],
-        )?;
-        let body = snapshot_sql.trim().trim_end_matches(';');
-        let sql = format!(
-            "INSERT INTO customer_scores (run_id, customer_id, stage, segments, recency_score, frequency_score, monetary_score, rfm)
-             SELECT $run_id, customer_id, stage, segments, recency_score, frequency_score, monetary_score, rfm FROM (\n{body}\n)"
-        );
-        let mut all: Vec<(&str, Param)> = params.to_vec();
-        all.push(("run_id", Param::Int(run_id)));
-        {
-            let mut stmt = tx.prepare(&sql).map_err(|e| sql_error(origin, &e))?;
-            bind(&mut stmt, &all, origin)?;
-            stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
-        }
-        let scored: i64 =
-            tx.query_row("SELECT count(*) FROM customer_scores WHERE run_id = ?", [run_id], |r| r.get(0))?;
-        tx.execute("UPDATE score_runs SET customers = ? WHERE run_id = ?", duckdb::params![scored, run_id])?;
-        tx.commit().context("cannot commit the scores; nothing was stored")?;
-        Ok((run_id, u64::try_from(scored).unwrap_or(0)))
-    }
 }

@@ -37,6 +37,9 @@ fn every_builtin_query_runs_on_the_demo() {
             ("period_days", "30"),
             ("start_date", "2024-09-01"),
             ("end_date", "2024-10-01"),
+            ("split", "2024-06-30"),
+            ("until", "2024-10-01"),
+            ("unit_days", "7"),
         ] {
             if q["params"].as_str().unwrap().split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".to_string(), format!("{name}={value}")]);
@@ -211,4 +214,67 @@ fn customer_360_of_the_profiled_customer() {
     let text = s.run_in(&ws, &["customer", "mike johnson"]).stdout;
     assert!(text.contains("12 orders · $1,200 total · $100 average"), "{text}");
     assert!(text.contains("customer since March 2023"), "{text}");
+}
+
+#[test]
+fn a_tiny_shop_gets_a_labelled_rule_based_churn_estimate() {
+    let (s, ws) = demo();
+    let run = json(&s, &ws, &["score"]);
+    assert!(run["models"]["fallback"].as_str().unwrap().contains("fewer than the 30"), "{run}");
+    let churn = json(&s, &ws, &["churn"]);
+    let rows = churn["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 10);
+    assert!(rows.iter().all(|r| r["churn_method"].as_str().unwrap().starts_with("rule-based")));
+    let p: Vec<f64> = rows.iter().map(|r| r["churn_probability"].as_f64().unwrap()).collect();
+    assert!(p.iter().all(|p| (p * 10.0 - (p * 10.0).round()).abs() < 1e-9), "coarse, no made-up precision: {p:?}");
+    let mike = json(&s, &ws, &["customer", "Mike Johnson"]);
+    assert_eq!(mike["customer"]["churn_band"], "medium");
+    assert!(mike["customer"]["churn_reasons"].as_str().unwrap().contains("discount dependence"));
+    let clv = json(&s, &ws, &["clv"]);
+    assert!(clv["rows"].as_array().unwrap().is_empty(), "no CLV without a model");
+}
+
+#[test]
+fn models_fit_backtest_and_score_a_generated_shop() {
+    let s = Scudo::new();
+    s.ok(&["generate", "--customers", "3000", "--seed", "3", "--out", "shop", "-q"]);
+    s.ok(&["init", "ws", "-q"]);
+    let ws = s.path().join("ws");
+    s.ok(&["-w", ws.to_str().unwrap(), "ingest", "-q", s.path().join("shop").to_str().unwrap()]);
+    let fit = json(&s, &ws, &["models", "fit", "--until", "2025-12-31"]);
+    for (model, keys) in [
+        ("bgnbd", &["r", "alpha", "a", "b"][..]),
+        ("pareto-nbd", &["r", "alpha", "s", "beta"]),
+        ("gamma-gamma", &["p", "q", "gamma"]),
+    ] {
+        for k in keys.iter().chain(&["log_likelihood", "customers", "fit_seconds"]) {
+            assert!(fit["models"][model][k].is_number(), "{model}.{k} missing: {fit}");
+        }
+    }
+    let only = json(&s, &ws, &["models", "fit", "--model", "bgnbd", "--unit", "day", "--until", "2025-12-31"]);
+    assert_eq!(only["unit"], "day");
+    assert!(only["models"]["pareto-nbd"].is_null());
+
+    let bt = json(&s, &ws, &["models", "backtest", "--split", "2025-06-30", "--until", "2025-12-31"]);
+    assert!(bt["predicted_repeat_purchases"].as_f64().unwrap() > 0.0);
+    assert!(bt["total_error_pct"].as_f64().unwrap().abs() < 25.0, "{bt}");
+    let early = s.run_in(&ws, &["models", "backtest", "--split", "2025-12-31", "--until", "2025-06-30"]);
+    assert_eq!(early.code, 2);
+
+    let run = json(&s, &ws, &["score", "--as-of", "2025-12-31"]);
+    assert!(run["models"]["fallback"].is_null());
+    let churn = json(&s, &ws, &["churn", "--as-of", "2025-12-31", "-n", "3"]);
+    assert_eq!(churn["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(churn["rows"][0]["churn_method"], "BG/NBD");
+    assert_eq!(churn["rows"][0]["churn_band"], "high");
+    let clv = json(&s, &ws, &["clv", "--as-of", "2025-12-31", "-n", "3"]);
+    let top: f64 = clv["rows"][0]["clv"].to_string().parse().unwrap();
+    let third: f64 = clv["rows"][2]["clv"].to_string().parse().unwrap();
+    assert!(top >= third && third > 0.0);
+    let id = clv["rows"][0]["customer_id"].as_str().unwrap().to_string();
+    let c = json(&s, &ws, &["customer", &id, "--as-of", "2025-12-31"]);
+    assert_eq!(c["customer"]["churn_method"], "BG/NBD");
+    assert!(
+        ["rising", "stable", "declining", "too early to tell"].contains(&c["customer"]["clv_trend"].as_str().unwrap())
+    );
 }

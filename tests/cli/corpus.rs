@@ -232,3 +232,53 @@ fn corpus_cdnow_through_the_shipped_mapping() {
         format!("{}.{:02}", cents / 100, cents % 100)
     );
 }
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_cdnow_models_reproduce_the_published_estimates() {
+    let file = shared().join("datasets/cdnow/CDNOW_sample.txt");
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/cdnow.toml");
+    let (s, ws) = Scudo::workspace();
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "ingest", "-q", file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    let fit = s.ok(&["-w", w, "models", "fit", "--until", "1997-09-30", "--unit", "week", "--format", "json"]).json();
+    let published: [(&str, &[(&str, f64)]); 3] = [
+        ("bgnbd", &[("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426), ("log_likelihood", -9582.4)]),
+        ("pareto-nbd", &[("r", 0.553), ("alpha", 10.578), ("s", 0.606), ("beta", 11.669), ("log_likelihood", -9595.0)]),
+        ("gamma-gamma", &[("p", 6.25), ("q", 3.74), ("gamma", 15.44)]),
+    ];
+    for (model, values) in published {
+        for (key, want) in values {
+            let got = fit["models"][model][key].as_f64().unwrap();
+            assert!((got - want).abs() <= 0.01 * want.abs(), "{model} {key}: {got} vs published {want}");
+        }
+    }
+    assert_eq!(fit["models"]["bgnbd"]["customers"], 2357);
+    assert_eq!(fit["models"]["gamma-gamma"]["customers"], 946);
+    let bt = s
+        .ok(&[
+            "-w",
+            w,
+            "models",
+            "backtest",
+            "--split",
+            "1997-09-30",
+            "--until",
+            "1998-06-30",
+            "--unit",
+            "week",
+            "--format",
+            "json",
+        ])
+        .json();
+    assert_eq!(bt["customers"], 2357);
+    let actual = bt["actual_repeat_purchases"].as_f64().unwrap();
+    let bins: f64 = bt["bins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["actual_per_customer"].as_f64().unwrap() * b["customers"].as_f64().unwrap())
+        .sum();
+    assert!((bins - actual).abs() < 1.0, "bins add up to the total");
+    assert!(bt["total_error_pct"].as_f64().unwrap().abs() < 20.0);
+}

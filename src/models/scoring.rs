@@ -1,0 +1,166 @@
+//! Scoring every customer: churn probability with reasons, expected purchases, next order and CLV
+//! from BG/NBD and Gamma-Gamma fitted on the whole history up to the scoring date; a labelled
+//! rule-based estimate when there are too few repeat buyers to fit.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use anyhow::Result;
+use chrono::Duration;
+
+use super::bgnbd::BgNbd;
+use super::churn::{self, Features};
+use super::gamma_gamma::GammaGamma;
+use super::{Grouped, Unit, spend_data, summaries};
+use crate::config::ModelSettings;
+use crate::queries::{Catalog, QueryContext};
+use crate::store::Store;
+use crate::store::scores::ModelRow;
+
+/// What the fit found, for the run's record and the summary.
+#[derive(Debug, Clone)]
+pub struct FitReport {
+    pub bgnbd: Option<(BgNbd, f64)>,
+    pub gamma_gamma: Option<(GammaGamma, f64)>,
+    pub customers: usize,
+    pub repeat_buyers: usize,
+    pub seconds: f64,
+    /// Why the models were not used, when they were not.
+    pub fallback: Option<String>,
+}
+
+const DAYS_PER_MONTH: f64 = 30.436_875;
+
+fn features(store: &Store, catalog: &Catalog, ctx: &QueryContext) -> Result<HashMap<String, Features>> {
+    let rs = catalog.run(store, "models.features", ctx)?;
+    let c = |n: &str| rs.col(n).ok_or_else(|| crate::error::user(format!("models.features must return `{n}`")));
+    let (id, orders, days, gap, fr, sr, rate, disc) = (
+        c("customer_id")?,
+        c("orders")?,
+        c("days_since_last_order")?,
+        c("typical_gap_days")?,
+        c("frequency_ratio")?,
+        c("spend_ratio")?,
+        c("spend_rate_ratio")?,
+        c("discount_share")?,
+    );
+    Ok(rs
+        .rows
+        .iter()
+        .map(|r| {
+            let f = Features {
+                orders: r[orders].as_i64().unwrap_or(0),
+                days_since_last: r[days].as_i64(),
+                typical_gap_days: r[gap].as_i64(),
+                frequency_ratio: r[fr].as_f64(),
+                spend_ratio: r[sr].as_f64(),
+                discount_share: r[disc].as_f64(),
+                spend_rate_ratio: r[rate].as_f64(),
+            };
+            (r[id].to_text(), f)
+        })
+        .collect())
+}
+
+fn trend(ratio: Option<f64>) -> &'static str {
+    match ratio {
+        None => "too early to tell",
+        Some(r) if r > 1.2 => "rising",
+        Some(r) if r < 0.8 => "declining",
+        Some(_) => "stable",
+    }
+}
+
+/// Scores every buyer on `ctx.as_of`.
+pub fn score(
+    store: &Store,
+    catalog: &Catalog,
+    ctx: &QueryContext,
+    settings: &ModelSettings,
+) -> Result<(Vec<ModelRow>, FitReport)> {
+    let unit = if settings.unit == "day" { Unit::Day } else { Unit::Week };
+    let started = Instant::now();
+    let data = summaries(store, catalog, ctx, ctx.as_of, unit)?;
+    let plain: Vec<super::Summary> = data.iter().map(|(_, s)| *s).collect();
+    let repeat_buyers = plain.iter().filter(|s| s.x > 0.0).count();
+    let mut report = FitReport {
+        bgnbd: None,
+        gamma_gamma: None,
+        customers: plain.len(),
+        repeat_buyers,
+        seconds: 0.0,
+        fallback: None,
+    };
+    if (repeat_buyers as i64) < settings.min_repeat_buyers {
+        report.fallback = Some(format!(
+            "only {repeat_buyers} repeat buyers, fewer than the {} a model needs",
+            settings.min_repeat_buyers
+        ));
+    } else {
+        let (bg, ll) = BgNbd::fit(&Grouped::new(&plain));
+        if ll.is_finite() {
+            report.bgnbd = Some((bg, ll));
+        } else {
+            report.fallback = Some("the BG/NBD fit did not converge".to_string());
+        }
+        let spend = spend_data(&plain);
+        if spend.len() as i64 >= settings.min_repeat_buyers {
+            let (gg, gll) = GammaGamma::fit(&spend);
+            if gll.is_finite() && gg.q > 1.0 {
+                report.gamma_gamma = Some((gg, gll));
+            }
+        }
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    let feats = features(store, catalog, ctx)?;
+    let horizon = settings.churn_horizon_days as f64 / unit.days();
+    let monthly_discount = (1.0 + settings.annual_discount_rate).powf(1.0 / 12.0) - 1.0;
+    let mut rows = Vec::with_capacity(data.len());
+    for (id, s) in &data {
+        let f = feats.get(id).cloned().unwrap_or_default();
+        let reasons = churn::reasons(&f).join("; ");
+        let own_average = if f.orders > 0 { None } else { Some(0.0) };
+        let mut row = ModelRow {
+            customer_id: id.clone(),
+            clv_trend: Some(trend(f.spend_rate_ratio).to_string()),
+            churn_reasons: (!reasons.is_empty()).then_some(reasons),
+            ..ModelRow::default()
+        };
+        match (&report.bgnbd, &report.fallback) {
+            (Some((bg, _)), None) => {
+                let p = bg.p_no_purchase(horizon, s.x, s.t_x, s.t);
+                let alive = bg.p_alive(s.x, s.t_x, s.t);
+                row.churn_probability = Some(p);
+                row.churn_band = Some(churn::band(p).to_string());
+                row.churn_method = Some("BG/NBD".to_string());
+                row.p_alive = Some(alive);
+                row.expected_purchases = Some(bg.expected_purchases(horizon, s.x, s.t_x, s.t));
+                row.next_order_date = (alive >= 0.5)
+                    .then(|| bg.expected_wait(s.x, s.t))
+                    .flatten()
+                    .map(|w| ctx.as_of + Duration::days((w * unit.days()).round() as i64));
+                let spend = match &report.gamma_gamma {
+                    Some((gg, _)) => gg.expected_average(s.x, s.m),
+                    None => s.m.or(own_average).unwrap_or(0.0),
+                };
+                let mut clv = 0.0;
+                let mut before = 0.0;
+                for k in 1..=settings.clv_horizon_months {
+                    let upto = bg.expected_purchases(k as f64 * DAYS_PER_MONTH / unit.days(), s.x, s.t_x, s.t);
+                    clv += (upto - before) * spend / (1.0 + monthly_discount).powi(k as i32);
+                    before = upto;
+                }
+                row.clv_cents = Some((clv * 100.0).round() as i64);
+            }
+            (_, why) => {
+                let p =
+                    churn::rule_based(f.days_since_last.unwrap_or(0), f.typical_gap_days, settings.churn_horizon_days);
+                row.churn_probability = Some(p);
+                row.churn_band = Some(churn::band(p).to_string());
+                row.churn_method = Some(format!("rule-based ({})", why.clone().unwrap_or_default()));
+            }
+        }
+        rows.push(row);
+    }
+    Ok((rows, report))
+}

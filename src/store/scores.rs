@@ -1,0 +1,112 @@
+//! The score history: one run per `scudo score`, every customer's scores under it.
+
+use anyhow::{Context, Result};
+use chrono::NaiveDate;
+use duckdb::appender_params_from_iter;
+use duckdb::types::Value;
+
+use super::{Param, Store, bind, sql_error};
+
+/// What the models say about one customer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelRow {
+    pub customer_id: String,
+    pub churn_probability: Option<f64>,
+    pub churn_band: Option<String>,
+    pub churn_method: Option<String>,
+    pub churn_reasons: Option<String>,
+    pub p_alive: Option<f64>,
+    pub expected_purchases: Option<f64>,
+    pub next_order_date: Option<NaiveDate>,
+    pub clv_cents: Option<i64>,
+    pub clv_trend: Option<String>,
+}
+
+fn text(v: &Option<String>) -> Value {
+    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
+}
+
+fn float(v: Option<f64>) -> Value {
+    v.filter(|f| f.is_finite()).map_or(Value::Null, Value::Double)
+}
+
+/// One scoring run to store.
+pub struct ScoreRun<'a> {
+    pub as_of: NaiveDate,
+    /// The snapshot query (stage, segments, RFM) and where it came from.
+    pub snapshot_sql: &'a str,
+    pub origin: &'a str,
+    pub params: &'a [(&'a str, Param)],
+    /// Which models produced the scores, and their parameters as JSON.
+    pub models: &'a str,
+    pub parameters: &'a str,
+}
+
+impl Store {
+    /// Stores a scoring run in one transaction: every row of the snapshot query (run with its
+    /// parameters bound) and the models' `rows`. Returns the run id and the customers scored.
+    pub fn record_scores(&mut self, run: &ScoreRun<'_>, rows: &[ModelRow]) -> Result<(i64, u64)> {
+        let ScoreRun { as_of, snapshot_sql, origin, params, models, parameters } = *run;
+        let tx = self.conn.transaction()?;
+        let run_id: i64 = tx.query_row("SELECT nextval('score_run_seq')", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO score_runs (run_id, as_of, created_at, customers, models, parameters)
+             VALUES (?, CAST(? AS DATE), now()::TIMESTAMP, 0, ?, ?)",
+            duckdb::params![run_id, as_of.to_string(), models, parameters],
+        )?;
+        let body = snapshot_sql.trim().trim_end_matches(';');
+        let sql = format!(
+            "INSERT INTO customer_scores (run_id, customer_id, stage, segments, recency_score, frequency_score, monetary_score, rfm, rfm_group)
+             SELECT $run_id, customer_id, stage, segments, recency_score, frequency_score, monetary_score, rfm, rfm_group FROM (\n{body}\n)"
+        );
+        let mut all: Vec<(&str, Param)> = params.to_vec();
+        all.push(("run_id", Param::Int(run_id)));
+        {
+            let mut stmt = tx.prepare(&sql).map_err(|e| sql_error(origin, &e))?;
+            bind(&mut stmt, &all, origin)?;
+            stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        }
+        tx.execute_batch(
+            "DROP TABLE IF EXISTS _model_scores;
+             CREATE TABLE _model_scores (customer_id VARCHAR, churn_probability DOUBLE, churn_band VARCHAR,
+                churn_method VARCHAR, churn_reasons VARCHAR, p_alive DOUBLE, expected_purchases DOUBLE,
+                next_order_date DATE, clv DECIMAL(18,2), clv_trend VARCHAR);",
+        )?;
+        {
+            let mut app = tx.appender("_model_scores")?;
+            for r in rows {
+                let clv = r
+                    .clv_cents
+                    .and_then(|c| duckdb::types::Decimal::new(18, 2, i128::from(c)).ok())
+                    .map_or(Value::Null, Value::Decimal);
+                app.append_row(appender_params_from_iter([
+                    Value::Text(r.customer_id.clone()),
+                    float(r.churn_probability),
+                    text(&r.churn_band),
+                    text(&r.churn_method),
+                    text(&r.churn_reasons),
+                    float(r.p_alive),
+                    float(r.expected_purchases),
+                    r.next_order_date.map_or(Value::Null, |d| Value::Text(d.to_string())),
+                    clv,
+                    text(&r.clv_trend),
+                ]))?;
+            }
+            app.flush()?;
+        }
+        tx.execute(
+            "UPDATE customer_scores SET churn_probability = m.churn_probability, churn_band = m.churn_band,
+                churn_method = m.churn_method, churn_reasons = m.churn_reasons, p_alive = m.p_alive,
+                expected_purchases = m.expected_purchases, next_order_date = m.next_order_date, clv = m.clv,
+                clv_trend = m.clv_trend
+             FROM _model_scores m WHERE customer_scores.run_id = ? AND customer_scores.customer_id = m.customer_id",
+            [run_id],
+        )?;
+        tx.execute_batch("DROP TABLE _model_scores;")?;
+        let scored: i64 =
+            tx.query_row("SELECT count(*) FROM customer_scores WHERE run_id = ?", [run_id], |r| r.get(0))?;
+        tx.execute("UPDATE score_runs SET customers = ? WHERE run_id = ?", duckdb::params![scored, run_id])?;
+        tx.commit().context("cannot commit the scores; nothing was stored")?;
+        Ok((run_id, u64::try_from(scored).unwrap_or(0)))
+    }
+}

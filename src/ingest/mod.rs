@@ -69,13 +69,13 @@ impl Kind {
 /// Progress of a long read: rows and rows per second on the caller's bar (or nowhere).
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    rows: std::cell::Cell<u64>,
+    rows: std::sync::atomic::AtomicU64,
     started: std::time::Instant,
 }
 
 impl Progress {
     pub fn hidden() -> Progress {
-        Progress { bar: None, rows: std::cell::Cell::new(0), started: std::time::Instant::now() }
+        Progress { bar: None, rows: std::sync::atomic::AtomicU64::new(0), started: std::time::Instant::now() }
     }
 
     /// Reports through `bar`, whose length is the file size in bytes.
@@ -85,8 +85,7 @@ impl Progress {
 
     /// One more row read; `pos` is the bytes read so far.
     pub fn set(&self, pos: u64) {
-        let rows = self.rows.get() + 1;
-        self.rows.set(rows);
+        let rows = self.rows.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if let Some(b) = &self.bar
             && rows.is_multiple_of(4096)
         {

@@ -212,3 +212,77 @@ impl Sink for Collected {
         Ok(())
     }
 }
+
+/// Any record, to move between threads.
+#[derive(Debug)]
+pub enum Record {
+    Customer(Box<CustomerRecord>),
+    Order(Box<OrderRecord>),
+    Product(ProductRecord),
+    Reject(Reject),
+}
+
+/// Records per message: large enough that the channel costs nothing, small enough to overlap.
+const BATCH: usize = 512;
+
+/// A [`Sink`] that sends records in batches over a bounded channel, so parsing (on one thread)
+/// and loading (on another) overlap.
+pub struct ChannelSink {
+    batch: Vec<Record>,
+    tx: std::sync::mpsc::SyncSender<Vec<Record>>,
+}
+
+impl ChannelSink {
+    pub fn new(tx: std::sync::mpsc::SyncSender<Vec<Record>>) -> ChannelSink {
+        ChannelSink { batch: Vec::with_capacity(BATCH), tx }
+    }
+
+    fn push(&mut self, r: Record) -> anyhow::Result<()> {
+        self.batch.push(r);
+        if self.batch.len() >= BATCH {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self) -> anyhow::Result<()> {
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        self.tx.send(full).map_err(|_| anyhow::anyhow!("the loader stopped"))
+    }
+
+    /// Sends what is left.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        if !self.batch.is_empty() {
+            self.send()?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for ChannelSink {
+    fn customer(&mut self, rec: CustomerRecord) -> anyhow::Result<()> {
+        self.push(Record::Customer(Box::new(rec)))
+    }
+    fn order(&mut self, rec: OrderRecord) -> anyhow::Result<()> {
+        self.push(Record::Order(Box::new(rec)))
+    }
+    fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()> {
+        self.push(Record::Product(rec))
+    }
+    fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
+        self.push(Record::Reject(rej))
+    }
+}
+
+/// Feeds a batch of records to `sink`, in order.
+pub fn replay(batch: Vec<Record>, sink: &mut dyn Sink) -> anyhow::Result<()> {
+    for r in batch {
+        match r {
+            Record::Customer(c) => sink.customer(*c)?,
+            Record::Order(o) => sink.order(*o)?,
+            Record::Product(p) => sink.product(p)?,
+            Record::Reject(r) => sink.reject(r)?,
+        }
+    }
+    Ok(())
+}

@@ -75,17 +75,22 @@ impl Header {
     }
 }
 
-/// One record with the line it starts on.
+/// One record with the line it starts on. The cells share one buffer (no allocation per cell).
 #[derive(Debug, Clone)]
 pub struct Row {
     pub line: u64,
-    pub fields: Vec<String>,
+    pub fields: csv::StringRecord,
 }
 
 impl Row {
+    /// A row from separate cells (tests, whitespace files).
+    pub fn from_cells<S: AsRef<str>>(line: u64, cells: &[S]) -> Row {
+        Row { line, fields: cells.iter().map(AsRef::as_ref).collect() }
+    }
+
     /// The cell at `col`, or "" when the column is absent.
     pub fn get(&self, col: Option<usize>) -> &str {
-        col.and_then(|c| self.fields.get(c)).map(String::as_str).unwrap_or("")
+        col.and_then(|c| self.fields.get(c)).unwrap_or("")
     }
 
     /// The record as one CSV line, for the rejects file.
@@ -102,9 +107,9 @@ impl Row {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read>>, csv::ByteRecord),
+    Csv(csv::Reader<Box<dyn Read + Send>>, csv::ByteRecord),
     /// Whitespace-separated lines: the reader, bytes read, lines read.
-    Lines(BufReader<Box<dyn Read>>, u64, u64),
+    Lines(BufReader<Box<dyn Read + Send>>, u64, u64),
 }
 
 /// An open export file.
@@ -124,7 +129,7 @@ impl Table {
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let mut raw = BufReader::with_capacity(1 << 16, file);
         let head = raw.fill_buf().with_context(|| format!("cannot read {}", path.display()))?;
-        let stream: Box<dyn Read> = if head.starts_with(&[0x1f, 0x8b]) {
+        let stream: Box<dyn Read + Send> = if head.starts_with(&[0x1f, 0x8b]) {
             Box::new(flate2::read::MultiGzDecoder::new(raw))
         } else {
             Box::new(raw)
@@ -144,7 +149,7 @@ impl Table {
                 path.display()
             )));
         }
-        let (reader, decode): (Box<dyn Read>, Option<&'static Encoding>) = match encoding {
+        let (reader, decode): (Box<dyn Read + Send>, Option<&'static Encoding>) = match encoding {
             // UTF-8 with a BOM, UTF-16 or an explicit encoding: transcode the stream to UTF-8.
             Some(e) if bom || e != UTF_8 => (
                 Box::new(
@@ -164,13 +169,13 @@ impl Table {
             d => d,
         };
         let source = match delimiter {
-            Delimiter::Whitespace => Source::Lines(BufReader::new(Box::new(reader) as Box<dyn Read>), 0, 0),
+            Delimiter::Whitespace => Source::Lines(BufReader::new(Box::new(reader) as Box<dyn Read + Send>), 0, 0),
             Delimiter::Char(d) => {
                 let r = csv::ReaderBuilder::new()
                     .delimiter(d)
                     .has_headers(false)
                     .flexible(true)
-                    .from_reader(Box::new(reader) as Box<dyn Read>);
+                    .from_reader(Box::new(reader) as Box<dyn Read + Send>);
                 Source::Csv(r, csv::ByteRecord::new())
             }
             Delimiter::Detect => unreachable!("resolved above"),
@@ -209,7 +214,11 @@ impl Table {
                     return Ok(None);
                 }
                 let line = record.position().map(|p| p.line()).unwrap_or(0);
-                let fields = record.iter().map(|f| decode_cell(f, self.decode)).collect();
+                let fields = match csv::StringRecord::from_byte_record(record.clone()) {
+                    Ok(r) => r,
+                    // Not UTF-8: decode cell by cell (Windows-1252 unless told otherwise).
+                    Err(_) => record.iter().map(|f| decode_cell(f, self.decode)).collect(),
+                };
                 let row = Row { line, fields };
                 if !row.is_blank() || row.fields.len() > 1 {
                     return Ok(Some(row));
@@ -226,7 +235,7 @@ impl Table {
                     *pos += n as u64;
                     *lines += 1;
                     let text = decode_cell(&buf, self.decode);
-                    let fields: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+                    let fields: csv::StringRecord = text.split_whitespace().collect();
                     if !fields.is_empty() {
                         return Ok(Some(Row { line: *lines, fields }));
                     }
@@ -340,7 +349,7 @@ mod tests {
         let mut t = Table::open(f.path(), TableOptions::default()).unwrap();
         let mut out = vec![];
         while let Some(r) = t.next_row().unwrap() {
-            out.push(r.fields);
+            out.push(r.fields.iter().map(str::to_string).collect::<Vec<String>>());
         }
         (t.header.names.clone(), out)
     }

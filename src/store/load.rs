@@ -13,7 +13,10 @@ use duckdb::types::{TimeUnit, Value};
 use duckdb::{Appender, Connection, appender_params_from_iter, params};
 
 use super::Store;
-use crate::ingest::record::{CustomerRecord, Identity, OrderRecord, ProductRecord, Reject, Sink};
+use super::stage::{Kind, Stage};
+use crate::ingest::record::{
+    ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, replay,
+};
 use crate::ingest::values::Money;
 
 /// What is being imported.
@@ -92,23 +95,63 @@ const ORDER_FIELDS: &[&str] = &[
 
 const ITEM_COMPARED: &str = "order_id, line_no, sku, name, vendor, quantity, unit_price, discount, line_total, is_tip";
 
+/// Column kinds of `_stg_orders` and `_stg_items`, in table order.
+const ORDER_STAGE: &[Kind] = &[
+    Kind::Text,
+    Kind::BigInt,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Timestamp,
+    Kind::SmallInt,
+    Kind::Text,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Bool,
+];
+const ITEM_STAGE: &[Kind] = &[
+    Kind::Text,
+    Kind::BigInt,
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::BigInt,
+    Kind::Money,
+    Kind::Money,
+    Kind::Money,
+    Kind::Bool,
+];
+
 const STAGING: &str = "
-CREATE TABLE _stg_customers (customer_id VARCHAR, seq BIGINT, email VARCHAR, phone VARCHAR,
+CREATE TEMP TABLE _stg_customers (customer_id VARCHAR, seq BIGINT, email VARCHAR, phone VARCHAR,
     first_name VARCHAR, last_name VARCHAR, name VARCHAR, company VARCHAR, city VARCHAR, region VARCHAR,
     country VARCHAR, created_at TIMESTAMP, accepts_marketing BOOLEAN, tags VARCHAR,
     reported_total_spent DECIMAL(18,2), reported_orders_count BIGINT, lifecycle VARCHAR);
-CREATE TABLE _stg_sources (source VARCHAR, source_key VARCHAR, customer_id VARCHAR,
+CREATE TEMP TABLE _stg_sources (source VARCHAR, source_key VARCHAR, customer_id VARCHAR,
     source_customer_id VARCHAR, email VARCHAR, phone VARCHAR);
-CREATE TABLE _stg_orders (order_id VARCHAR, seq BIGINT, source VARCHAR, source_order_id VARCHAR,
+CREATE TEMP TABLE _stg_orders (order_id VARCHAR, seq BIGINT, source VARCHAR, source_order_id VARCHAR,
     order_number VARCHAR, customer_id VARCHAR, ordered_at TIMESTAMP, utc_offset_minutes SMALLINT,
     currency VARCHAR, subtotal DECIMAL(18,2), discount_total DECIMAL(18,2), shipping_total DECIMAL(18,2),
     tax_total DECIMAL(18,2), total DECIMAL(18,2), refunded_total DECIMAL(18,2), net_total DECIMAL(18,2),
     status VARCHAR, financial_status VARCHAR, channel VARCHAR, payment_method VARCHAR,
     discount_codes VARCHAR, tax_included BOOLEAN);
-CREATE TABLE _stg_items (order_id VARCHAR, seq BIGINT, line_no INTEGER, sku VARCHAR, name VARCHAR,
+CREATE TEMP TABLE _stg_items (order_id VARCHAR, seq BIGINT, line_no INTEGER, sku VARCHAR, name VARCHAR,
     vendor VARCHAR, category VARCHAR, quantity BIGINT, unit_price DECIMAL(18,2), discount DECIMAL(18,2),
     line_total DECIMAL(18,2), is_tip BOOLEAN);
-CREATE TABLE _stg_products (sku VARCHAR, seq BIGINT, title VARCHAR, category VARCHAR, vendor VARCHAR);
+CREATE TEMP TABLE _stg_products (sku VARCHAR, seq BIGINT, title VARCHAR, category VARCHAR, vendor VARCHAR);
 ";
 
 const DROP_STAGING: &str = "
@@ -165,11 +208,45 @@ struct Loader<'c> {
     ids: Identities,
     customers: Appender<'c>,
     sources: Appender<'c>,
-    orders: Appender<'c>,
-    items: Appender<'c>,
+    orders: Stage<'c>,
+    items: Stage<'c>,
     products: Appender<'c>,
     seq: i64,
     rejects: Vec<Reject>,
+    /// Customer records of this file merged per customer (latest non-empty value wins, tags
+    /// accumulate, earliest creation date), staged once each at the end.
+    pending: HashMap<String, CustomerRecord>,
+}
+
+/// Folds `new` into `old`: what `new` says wins, what it leaves empty is kept.
+fn fold(old: &mut CustomerRecord, new: &CustomerRecord) {
+    fn take<T: Clone>(a: &mut Option<T>, b: &Option<T>) {
+        if b.is_some() {
+            a.clone_from(b);
+        }
+    }
+    take(&mut old.email, &new.email);
+    take(&mut old.phone, &new.phone);
+    take(&mut old.first_name, &new.first_name);
+    take(&mut old.last_name, &new.last_name);
+    take(&mut old.name, &new.name);
+    take(&mut old.company, &new.company);
+    take(&mut old.city, &new.city);
+    take(&mut old.region, &new.region);
+    take(&mut old.country, &new.country);
+    take(&mut old.accepts_marketing, &new.accepts_marketing);
+    take(&mut old.reported_total_spent, &new.reported_total_spent);
+    take(&mut old.reported_orders_count, &new.reported_orders_count);
+    take(&mut old.lifecycle, &new.lifecycle);
+    old.created_at = match (old.created_at, new.created_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    for t in &new.tags {
+        if !old.tags.contains(t) {
+            old.tags.push(t.clone());
+        }
+    }
 }
 
 fn text(v: &Option<String>) -> Value {
@@ -251,6 +328,25 @@ impl Loader<'_> {
     }
 
     fn stage_customer(&mut self, cid: &str, c: &CustomerRecord) -> Result<()> {
+        match self.pending.get_mut(cid) {
+            Some(old) => fold(old, c),
+            None => {
+                self.pending.insert(cid.to_string(), c.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the merged customer records to the staging table.
+    fn flush_customers(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        for (cid, c) in &pending {
+            self.append_customer(cid, c)?;
+        }
+        Ok(())
+    }
+
+    fn append_customer(&mut self, cid: &str, c: &CustomerRecord) -> Result<()> {
         self.seq += 1;
         self.customers.append_row(appender_params_from_iter([
             Value::Text(cid.to_string()),
@@ -301,9 +397,10 @@ impl Sink for Loader<'_> {
         };
         self.stage_customer(&cid, &o.customer)?;
         let order_id = format!("{}:{}", self.source, o.source_order_id);
+        self.seq += 1;
         let seq = self.seq;
         let net = o.net_total().unwrap_or(Money::ZERO);
-        self.orders.append_row(appender_params_from_iter([
+        self.orders.append(vec![
             Value::Text(order_id.clone()),
             Value::BigInt(seq),
             Value::Text(self.source.clone()),
@@ -326,9 +423,9 @@ impl Sink for Loader<'_> {
             text(&o.payment_method),
             text(&o.discount_codes),
             o.tax_included.map_or(Value::Null, Value::Boolean),
-        ]))?;
+        ])?;
         for (i, item) in o.items.iter().enumerate() {
-            self.items.append_row(appender_params_from_iter([
+            self.items.append(vec![
                 Value::Text(order_id.clone()),
                 Value::BigInt(seq),
                 Value::Int(i32::try_from(i + 1).unwrap_or(i32::MAX)),
@@ -341,7 +438,7 @@ impl Sink for Loader<'_> {
                 money(item.discount),
                 opt_money(item.line_total()),
                 Value::Boolean(item.is_tip),
-            ]))?;
+            ])?;
         }
         Ok(())
     }
@@ -375,7 +472,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     let latest: Vec<String> =
         CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
     conn.execute_batch(&format!(
-        "CREATE TABLE _m_customers AS
+        "CREATE TEMP TABLE _m_customers AS
          WITH s AS (
             SELECT customer_id, {latest}, min(created_at) AS created_at,
                    list_sort(list_distinct(flatten(COALESCE(list(string_split(tags, chr(31))) FILTER (WHERE tags IS NOT NULL), [])))) AS tags
@@ -413,12 +510,12 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     // every field and every line item is the same.
     let order_cols = ORDER_FIELDS.join(", ");
     conn.execute_batch(&format!(
-        "CREATE TABLE _m_orders AS
+        "CREATE TEMP TABLE _m_orders AS
          WITH s AS (SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1)
          SELECT s.*, o.order_id IS NULL AS is_new,
                 o.order_id IS NOT NULL AND ({changed}) AS is_changed
          FROM s LEFT JOIN orders o ON o.order_id = s.order_id;
-         CREATE TABLE _m_items AS SELECT i.* FROM _stg_items i JOIN _m_orders m ON m.order_id = i.order_id AND m.seq = i.seq;
+         CREATE TEMP TABLE _m_items AS SELECT i.* FROM _stg_items i JOIN _m_orders m ON m.order_id = i.order_id AND m.seq = i.seq;
          UPDATE _m_orders SET is_changed = true WHERE NOT is_new AND NOT is_changed AND order_id IN (
             SELECT order_id FROM (
                 (SELECT {ITEM_COMPARED} FROM _m_items
@@ -458,7 +555,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
 
     // Products: upsert by SKU, then give existing line items their category.
     conn.execute_batch(
-        "CREATE TABLE _m_products AS SELECT * FROM _stg_products QUALIFY row_number() OVER (PARTITION BY sku ORDER BY seq DESC) = 1;",
+        "CREATE TEMP TABLE _m_products AS SELECT * FROM _stg_products QUALIFY row_number() OVER (PARTITION BY sku ORDER BY seq DESC) = 1;",
     )?;
     counts.products_upserted = count(conn, "SELECT count(*) FROM _m_products")?;
     if counts.products_upserted > 0 {
@@ -532,7 +629,7 @@ impl Store {
         &mut self,
         meta: &ImportMeta,
         rejects_path: Option<&str>,
-        parse: impl FnOnce(&mut dyn Sink) -> Result<u64>,
+        parse: impl FnOnce(&mut dyn Sink) -> Result<u64> + Send,
     ) -> Result<(ImportCounts, Vec<Reject>)> {
         let started = Utc::now().naive_utc();
         let conn = self.conn_mut();
@@ -544,20 +641,42 @@ impl Store {
         let mut loader = Loader {
             source: meta.source.clone(),
             ids,
-            customers: tx.appender("_stg_customers")?,
-            sources: tx.appender("_stg_sources")?,
-            orders: tx.appender("_stg_orders")?,
-            items: tx.appender("_stg_items")?,
-            products: tx.appender("_stg_products")?,
+            customers: tx.appender_to_catalog_and_db("_stg_customers", "temp", "main")?,
+            sources: tx.appender_to_catalog_and_db("_stg_sources", "temp", "main")?,
+            orders: Stage::new(tx.appender_to_catalog_and_db("_stg_orders", "temp", "main")?, ORDER_STAGE),
+            items: Stage::new(tx.appender_to_catalog_and_db("_stg_items", "temp", "main")?, ITEM_STAGE),
+            products: tx.appender_to_catalog_and_db("_stg_products", "temp", "main")?,
             seq: 0,
             rejects: Vec::new(),
+            pending: HashMap::new(),
         };
-        let rows_read = parse(&mut loader)?;
-        for a in
-            [&mut loader.customers, &mut loader.sources, &mut loader.orders, &mut loader.items, &mut loader.products]
-        {
+        // Parse on a second thread while this one stages: the two halves of the work overlap.
+        let rows_read = std::thread::scope(|scope| -> Result<u64> {
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Record>>(64);
+            let parser = scope.spawn(move || -> Result<u64> {
+                let mut sink = ChannelSink::new(sender);
+                let n = parse(&mut sink)?;
+                sink.finish()?;
+                Ok(n)
+            });
+            let mut loaded = Ok(());
+            for batch in &receiver {
+                if let Err(e) = replay(batch, &mut loader) {
+                    loaded = Err(e);
+                    break;
+                }
+            }
+            drop(receiver);
+            let parsed = parser.join().map_err(|_| anyhow::anyhow!("reading the file failed unexpectedly"))?;
+            loaded?;
+            parsed
+        })?;
+        loader.flush_customers()?;
+        for a in [&mut loader.customers, &mut loader.sources, &mut loader.products] {
             a.flush().context("staging rows")?;
         }
+        loader.orders.flush().context("staging orders")?;
+        loader.items.flush().context("staging line items")?;
         let rejects = std::mem::take(&mut loader.rejects);
         drop(loader);
         let mut counts = ImportCounts {

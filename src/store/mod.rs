@@ -7,6 +7,7 @@
 pub mod cell;
 pub mod load;
 pub mod scores;
+mod stage;
 
 use std::path::{Path, PathBuf};
 

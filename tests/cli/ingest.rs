@@ -352,3 +352,21 @@ fn absurd_numbers_are_rejected_not_fatal() {
         assert!(rejects.contains(why), "{why}: {rejects}");
     }
 }
+
+#[test]
+fn the_last_copy_of_a_repeated_order_wins() {
+    let (s, ws) = Scudo::workspace();
+    let file = s.path().join("payments.csv");
+    std::fs::write(
+        &file,
+        "id,Created (UTC),Amount,Amount Refunded,Currency,Status\n\
+         ch_1,2024-01-01 10:00,5.00,0.00,usd,Paid\n\
+         ch_2,2024-01-02 10:00,7.00,0.00,usd,Paid\n\
+         ch_1,2024-01-01 10:00,5.00,5.00,usd,Refunded\n",
+    )
+    .unwrap();
+    let r = ingest(&s, &ws, &[file.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["orders"]["inserted"], 2);
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_text(&db, "SELECT status FROM orders WHERE source_order_id = 'ch_1'"), "refunded");
+}

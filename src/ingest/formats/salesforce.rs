@@ -15,7 +15,7 @@ use crate::ingest::values::{
 
 /// True for the footer lines a report export ends with.
 fn is_footer(row: &Row) -> bool {
-    let first = row.fields.first().map(|s| s.trim()).unwrap_or("");
+    let first = row.fields.get(0).map(|s| s.trim()).unwrap_or("");
     let non_empty = row.fields.iter().filter(|f| !f.trim().is_empty()).count();
     non_empty <= 1
         && (first.starts_with("Grand Totals")
@@ -66,7 +66,7 @@ fn next_data_row(table: &mut Table) -> Result<Option<Row>> {
         let width = table.header.names.len();
         if row.fields.len() != width {
             // Summary reports add subtotal lines; anything else ragged is a damaged file.
-            if row.fields.first().is_some_and(|f| f.trim() == "Total" || f.trim().starts_with("Subtotal")) {
+            if row.fields.get(0).is_some_and(|f| f.trim() == "Total" || f.trim().starts_with("Subtotal")) {
                 continue;
             }
             return Err(crate::error::user(format!(

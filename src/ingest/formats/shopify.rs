@@ -132,19 +132,28 @@ pub fn parse_orders(table: &mut Table, sink: &mut dyn Sink, progress: &Progress)
     let mut group_name = String::new();
     loop {
         let next = table.next_full_row()?;
-        if let Some(row) = &next {
-            rows_read += 1;
-            progress.set(table.position());
-            let name = row.get(c.name).trim().to_string();
-            if name.is_empty() {
-                reject(sink, row, Some("Name"), "no order Name: cannot tell which order this line item belongs to")?;
-                continue;
+        let next = match next {
+            Some(row) => {
+                rows_read += 1;
+                progress.set(table.position());
+                let name = row.get(c.name).trim();
+                if name.is_empty() {
+                    reject(
+                        sink,
+                        &row,
+                        Some("Name"),
+                        "no order Name: cannot tell which order this line item belongs to",
+                    )?;
+                    continue;
+                }
+                if name == group_name {
+                    group.push(row);
+                    continue;
+                }
+                Some(row)
             }
-            if name == group_name {
-                group.push(row.clone());
-                continue;
-            }
-        }
+            None => None,
+        };
         if !group.is_empty() {
             let rows = std::mem::take(&mut group);
             match build_order(&c, &rows) {

@@ -73,7 +73,6 @@ impl Analysis {
             &ws.settings.workspace.currency,
             ws.settings.health.clone(),
         )?;
-        catalog.register_macros(&store)?;
         Ok(Analysis { settings: ws.settings, store, catalog, ctx })
     }
 

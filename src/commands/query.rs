@@ -99,7 +99,6 @@ fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<E
     let store = Store::open_sandboxed(&ws.database_path())?;
     let as_of = super::as_of(args.as_of.as_of, ws)?;
     let ctx = QueryContext::new(&store, catalog, as_of, &ws.settings.workspace.currency, ws.settings.health.clone())?;
-    catalog.register_macros(&store)?;
     let mut params: Vec<(String, Param)> = ctx.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let (sql, origin, id) = match (&args.name, &args.sql) {
         (_, Some(sql)) => (sql.clone(), "--sql".to_string(), None),
@@ -130,6 +129,7 @@ fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<E
             params.push((k.clone(), Param::Text(v.clone())));
         }
     }
+    catalog.prepare(&store, &sql)?;
     let refs: Vec<(&str, Param)> = params.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let rs = store.query(&sql, &refs, &origin).map_err(|e| {
         let text = format!("{e:#}");

@@ -34,6 +34,7 @@ pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
         Some(why) => format!("stage, segments, rfm, rule-based churn ({why})"),
     };
     let file = a.catalog.sql("scores.snapshot")?.clone();
+    a.catalog.prepare(&a.store, &file.sql)?;
     let params = a.ctx.params();
     let (origin, parameters_text) = (file.location(), parameters.to_string());
     let run = ScoreRun {

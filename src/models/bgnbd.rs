@@ -6,6 +6,9 @@ use super::data::Grouped;
 use super::optimize::{bounded, nelder_mead};
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
+/// Per distinct x: x, the terms that depend on x alone (head, lead), and the customers' times.
+type XTerms<'a> = (f64, f64, f64, &'a [(f64, f64, f64)]);
+
 /// Fitted BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BgNbd {
@@ -26,22 +29,51 @@ impl BgNbd {
         a1 + a2 + log_add_exp(a3, a4)
     }
 
-    /// Σ ln L over grouped data, with the x-only terms computed once per distinct x.
+    /// Σ ln L over grouped data, with the x-only terms computed once per distinct x and the rows
+    /// summed on two threads when there are many.
     pub fn total_ln_likelihood(&self, data: &Grouped) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let (ln_alpha, ln_a, lb_ab, lg_r) = (alpha.ln(), a.ln(), ln_beta(a, b), ln_gamma(r));
-        let mut total = 0.0;
-        for (x, rows) in &data.by_x {
-            let x = *x;
-            let head = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
-            let lead = if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY };
-            for (t_x, t, w) in rows {
-                let a3 = -(r + x) * (alpha + t).ln();
-                let a4 = lead - (r + x) * (alpha + t_x).ln();
-                total += w * (head + log_add_exp(a3, a4));
+        // (x, head, lead, rows) per distinct x.
+        let terms: Vec<XTerms<'_>> = data
+            .by_x
+            .iter()
+            .map(|(x, rows)| {
+                let x = *x;
+                let head = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
+                let lead = if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY };
+                (x, head, lead, rows.as_slice())
+            })
+            .collect();
+        let sum = |part: &[XTerms<'_>], half: Option<bool>| -> f64 {
+            let mut total = 0.0;
+            for (x, head, lead, rows) in part {
+                let (start, end) = match half {
+                    None => (0, rows.len()),
+                    Some(first) => {
+                        if first {
+                            (0, rows.len() / 2)
+                        } else {
+                            (rows.len() / 2, rows.len())
+                        }
+                    }
+                };
+                for (t_x, t, w) in &rows[start..end] {
+                    let a3 = -(r + x) * (alpha + t).ln();
+                    let a4 = lead - (r + x) * (alpha + t_x).ln();
+                    total += w * (head + log_add_exp(a3, a4));
+                }
             }
+            total
+        };
+        if data.len() < 20_000 {
+            return sum(&terms, None);
         }
-        total
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| sum(&terms, Some(false)));
+            let mine = sum(&terms, Some(true));
+            mine + other.join().unwrap_or(f64::NAN)
+        })
     }
 
     /// Maximum-likelihood fit; returns the parameters and the log-likelihood.

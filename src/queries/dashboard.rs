@@ -22,7 +22,6 @@ pub struct Dashboard {
 
 /// Runs the dashboard's queries.
 pub fn build(store: &Store, catalog: &Catalog, ctx: QueryContext) -> Result<Dashboard> {
-    catalog.register_macros(store)?;
     Ok(Dashboard {
         kpis: catalog.run(store, "dashboard.kpis", &ctx)?,
         health: catalog.run(store, "health.distribution", &ctx)?,

@@ -47,6 +47,8 @@ pub struct QueryFile {
     pub origin: Origin,
     /// Defines a table macro other queries use.
     pub is_macro: bool,
+    /// The name of the macro it defines (`customer_stages`).
+    pub defines: Option<String>,
 }
 
 impl QueryFile {
@@ -92,10 +94,39 @@ impl QueryFile {
                 columns.push(comment.to_string());
             }
         }
-        let upper = strip_comments(&sql).to_uppercase();
+        let body = strip_comments(&sql);
+        let upper = body.to_uppercase();
         let is_macro = upper.trim_start().starts_with("CREATE") && upper.contains("MACRO");
-        QueryFile { id, description, params, columns, sql, origin, is_macro }
+        let defines = if is_macro {
+            upper.find("MACRO ").and_then(|at| {
+                let rest = body[at + 6..].trim_start();
+                let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                (!name.is_empty()).then_some(name)
+            })
+        } else {
+            None
+        };
+        QueryFile { id, description, params, columns, sql, origin, is_macro, defines }
     }
+}
+
+/// True when `sql` calls `name(` (a whole word).
+fn calls(sql: &str, name: &str) -> bool {
+    let lower = sql.to_lowercase();
+    let name = name.to_lowercase();
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&name) {
+        let start = from + at;
+        let end = start + name.len();
+        let before_ok =
+            start == 0 || !lower[..start].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let after = lower[end..].trim_start();
+        if before_ok && after.starts_with('(') {
+            return true;
+        }
+        from = end;
+    }
+    false
 }
 
 fn strip_comments(sql: &str) -> String {
@@ -139,23 +170,30 @@ impl Catalog {
         self.files.iter().find(|f| f.id == id)
     }
 
-    /// Registers every macro file so queries can read them. Macros use each other, so they are
-    /// registered in rounds until every one binds; a round without progress reports the first error.
-    pub fn register_macros(&self, store: &Store) -> Result<()> {
-        let mut pending: Vec<&QueryFile> = self.files.iter().filter(|f| f.is_macro).collect();
-        while !pending.is_empty() {
-            let mut failed = Vec::new();
-            let mut first_error = None;
-            for m in &pending {
-                if let Err(e) = store.execute(&m.sql, &[], &m.location()) {
-                    first_error.get_or_insert(e);
-                    failed.push(*m);
-                }
+    /// Registers the macros `sql` uses (and the ones they use, first), each once per connection:
+    /// parsing every macro file for every query is most of a command's fixed cost.
+    pub fn prepare(&self, store: &Store, sql: &str) -> Result<()> {
+        let body = strip_comments(sql);
+        for f in self.files.iter().filter(|f| f.is_macro) {
+            let Some(name) = &f.defines else { continue };
+            if store.has_macro(name) || !calls(&body, name) {
+                continue;
             }
-            if failed.len() == pending.len() {
-                return Err(first_error.expect("a failure was recorded"));
+            if std::ptr::eq(f.sql.as_str(), sql) {
+                continue;
             }
-            pending = failed;
+            self.prepare(store, &f.sql)?;
+            self.register(store, f)?;
+        }
+        Ok(())
+    }
+
+    fn register(&self, store: &Store, f: &QueryFile) -> Result<()> {
+        if let Some(name) = &f.defines
+            && !store.has_macro(name)
+        {
+            store.execute(&f.sql, &[], &f.location())?;
+            store.mark_macro(name);
         }
         Ok(())
     }
@@ -168,6 +206,7 @@ impl Catalog {
     /// Runs query `id` with the standard parameters of `ctx` and `extra` ones.
     pub fn run_with(&self, store: &Store, id: &str, ctx: &QueryContext, extra: &[(&str, Param)]) -> Result<ResultSet> {
         let file = self.sql(id)?;
+        self.prepare(store, &file.sql)?;
         let mut params = ctx.params();
         params.extend(extra.iter().cloned());
         store.query(&file.sql, &params, &file.location())

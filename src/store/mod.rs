@@ -61,6 +61,8 @@ impl Param {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Temp macros registered on this connection.
+    macros: std::cell::RefCell<std::collections::HashSet<String>>,
 }
 
 impl Store {
@@ -110,11 +112,21 @@ impl Store {
             };
             user(format!("cannot open the database {}: {}; {hint}", path.display(), first_line(&detail)))
         })?;
-        let mut store = Store { conn, path: path.to_path_buf() };
+        let mut store = Store { conn, path: path.to_path_buf(), macros: Default::default() };
         if migrate {
             store.migrate()?;
         }
         Ok(store)
+    }
+
+    /// True when the temp macro `name` is registered on this connection.
+    pub fn has_macro(&self, name: &str) -> bool {
+        self.macros.borrow().contains(name)
+    }
+
+    /// Records that the temp macro `name` is registered.
+    pub fn mark_macro(&self, name: &str) {
+        self.macros.borrow_mut().insert(name.to_string());
     }
 
     /// The database file.

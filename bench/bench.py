@@ -1,0 +1,213 @@
+"""The scudo benchmark: see docs/benchmarks.md. Run through bench/run, which sets up the venv."""
+import argparse, json, os, resource, shutil, statistics, subprocess, sys, time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERIES = ROOT / "queries"
+END = "2025-12-31"
+HEALTH = {"at_risk_days": 45, "dormant_days": 90, "lost_days": 180, "new_days": 30, "vip_min_revenue": 5000}
+
+
+def run(cmd, **kw):
+    """Runs a command; returns (seconds, peak RSS in MB, stdout)."""
+    t = time.perf_counter()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmd, capture_output=True, text=True, **kw)
+    secs = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{p.stderr}")
+    rss_kb = int(p.stderr.strip().splitlines()[-1])
+    return secs, rss_kb / 1024, p.stdout
+
+
+def median_ms(cmd, runs):
+    times, rss = [], 0.0
+    for _ in range(runs):
+        s, m, _ = run(cmd)
+        times.append(s)
+        rss = max(rss, m)
+    return statistics.median(times) * 1000, rss
+
+
+def macros(con):
+    """Registers the SQL library's table macros in DuckDB, in rounds, as scudo does."""
+    files = [p for p in QUERIES.rglob("*.sql") if "MACRO" in p.read_text().upper().split("\n--")[-1] or "CREATE OR REPLACE TEMP MACRO" in p.read_text()]
+    pending = files
+    while pending:
+        failed = []
+        for p in pending:
+            try:
+                con.execute(p.read_text())
+            except duckdb.Error:
+                failed.append(p)
+        if len(failed) == len(pending):
+            raise SystemExit(f"macros do not bind: {failed}")
+        pending = failed
+
+
+def floor_ms(db, query_ids, params, runs):
+    """The same SQL files run by DuckDB itself, in-process (no process start)."""
+    con = duckdb.connect(str(db), read_only=True)
+    macros(con)
+    sqls = [(QUERIES / (q.replace(".", "/") + ".sql")).read_text() for q in query_ids]
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for sql in sqls:
+            used = {k: v for k, v in params.items() if f"${k}" in sql}
+            con.execute(sql, used).fetchall()
+        times.append(time.perf_counter() - t)
+    con.close()
+    return statistics.median(times) * 1000
+
+
+def lifetimes_pipeline(db):
+    """What users pick instead: lifetimes (BG/NBD, Gamma-Gamma, CLV) and a pandas RFM."""
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    con = duckdb.connect(str(db), read_only=True)
+    tx = con.execute(
+        "SELECT customer_id, CAST(ordered_at AS DATE) AS date, net_total::DOUBLE AS value FROM orders "
+        "WHERE status IN ('completed', 'partially_refunded')"
+    ).df()
+    con.close()
+    t = time.perf_counter()
+    # Daily data in weeks: the statistic scudo uses (lifetimes' freq='W' would count purchase weeks).
+    s = summary_data_from_transaction_data(tx, "customer_id", "date", monetary_value_col="value", observation_period_end=END, freq="D")
+    s["recency"] /= 7.0
+    s["T"] /= 7.0
+    bg = BetaGeoFitter()
+    bg.fit(s["frequency"], s["recency"], s["T"])
+    returning = s[(s["frequency"] > 0) & (s["monetary_value"] > 0)]
+    gg = GammaGammaFitter()
+    gg.fit(returning["frequency"], returning["monetary_value"])
+    clv = gg.customer_lifetime_value(bg, s["frequency"], s["recency"], s["T"], s["monetary_value"], time=12, freq="W", discount_rate=0.01)
+    fit_score = time.perf_counter() - t
+    t = time.perf_counter()
+    last = tx.groupby("customer_id").agg(last=("date", "max"), orders=("date", "count"), revenue=("value", "sum"))
+    last["recency"] = (pd.Timestamp(END) - pd.to_datetime(last["last"])).dt.days
+    for col, asc in [("recency", False), ("orders", True), ("revenue", True)]:
+        last[col + "_score"] = pd.qcut(last[col].rank(method="first", ascending=asc), 5, labels=False) + 1
+    rfm = time.perf_counter() - t
+    return {
+        "fit_score_seconds": fit_score,
+        "rfm_seconds": rfm,
+        "customers": len(s),
+        "clv_sum": float(clv.sum()),
+        "bgnbd": {k: float(v) for k, v in bg.params_.items()},
+        "gamma_gamma": {k: float(v) for k, v in gg.params_.items()},
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def bench(scudo, n, runs, work):
+    d = work / str(n)
+    shutil.rmtree(d, ignore_errors=True)
+    d.mkdir(parents=True)
+    r = {"customers": n}
+    r["generate_s"], _, _ = run([scudo, "generate", "--customers", str(n), "--seed", "1", "--out", str(d / "shop"), "-q"])
+    truth = json.loads((d / "shop" / "truth.json").read_text())
+    r["orders"] = truth["purchases"] + truth["cancelled_orders"]
+    imports = []
+    for i in range(runs if n <= 100_000 else 1):
+        ws = d / f"ws{i}"
+        run([scudo, "init", str(ws), "-q"])
+        s, m, _ = run([scudo, "-w", str(ws), "ingest", "-q", str(d / "shop")])
+        imports.append((s, m))
+    ws = d / "ws0"
+    r["import_s"] = statistics.median(s for s, _ in imports)
+    r["import_peak_mb"] = max(m for _, m in imports)
+    base = [scudo, "-w", str(ws)]
+    tail = ["--as-of", END, "--format", "json"]
+    cmds = {
+        "dashboard": (["dashboard"], ["dashboard.kpis", "health.distribution", "alerts.attention", "segments.summary"]),
+        "kpis": (["kpis"], ["kpi.summary"]),
+        "health": (["health"], ["health.distribution"]),
+        "segments": (["segments"], ["segments.performance"]),
+        "alerts": (["alerts"], ["alerts.all"]),
+        "cohorts": (["cohorts"], ["cohorts.monthly"]),
+    }
+    params = {"as_of": END, "currency": "USD", "period_days": 30, **HEALTH}
+    r["commands"] = {}
+    peak = 0.0
+    for name, (args, queries) in cmds.items():
+        ms, m = median_ms(base + args + tail, runs)
+        peak = max(peak, m)
+        fl = floor_ms(ws / "scudo.duckdb", queries, params, runs)
+        r["commands"][name] = {"ms": ms, "floor_ms": fl, "ratio": ms / fl}
+    searches = ["customer4242", "smith", "jonson", "olivia lee", "customer99@example.com", "+1555000", "garcia", "mia", "patel", "cust-00012"]
+    per = [median_ms(base + ["customers", "search", q, "--format", "json"], 1)[0] for q in searches]
+    r["search_ms"] = statistics.median(per)
+    ids = [f"cust-{i:06d}" for i in range(1, n, max(1, n // 10))][:10]
+    per = [median_ms(base + ["customer", i] + tail, 1)[0] for i in ids]
+    r["customer360_ms"] = statistics.median(per)
+    s, m, out = run(base + ["models", "fit", "--until", END, "--unit", "week", "--model", "bgnbd", "--format", "json"])
+    fit = json.loads(out)["models"]["bgnbd"]
+    s2, m2, out2 = run(base + ["models", "fit", "--until", END, "--unit", "week", "--model", "gamma-gamma", "--format", "json"])
+    gg = json.loads(out2)["models"]["gamma-gamma"]
+    r["fit_s"] = s + s2
+    s, m3, _ = run(base + ["score", "--as-of", END])
+    r["score_s"] = s
+    peak = max(peak, m, m2, m3)
+    r["help_ms"], _ = median_ms([scudo, "--help"], max(runs, 5))
+    r["query_peak_mb"] = peak
+    lt = lifetimes_pipeline(ws / "scudo.duckdb")
+    r["lifetimes"] = lt
+    r["scudo_bgnbd"] = {k: fit[k] for k in ("r", "alpha", "a", "b")}
+    r["scudo_gamma_gamma"] = {k: gg[k] for k in ("p", "q", "gamma")}
+    lt_params = {**lt["bgnbd"], **{"p": lt["gamma_gamma"]["p"], "q": lt["gamma_gamma"]["q"], "gamma": lt["gamma_gamma"]["v"]}}
+    ours = {**r["scudo_bgnbd"], **r["scudo_gamma_gamma"]}
+    r["max_param_diff_pct"] = max(abs(ours[k] - lt_params[k]) / abs(lt_params[k]) * 100 for k in ours)
+    r["lifetimes_vs_scudo"] = lt["fit_score_seconds"] / r["score_s"]
+    return r
+
+
+def markdown(results):
+    rows = [
+        ("customers / orders", lambda r: f"{r['customers']:,} / {r['orders']:,}"),
+        ("generate", lambda r: f"{r['generate_s']:.1f} s"),
+        ("import (peak memory)", lambda r: f"{r['import_s']:.1f} s ({r['import_peak_mb']:.0f} MB)"),
+    ]
+    for name in ["dashboard", "kpis", "health", "segments", "alerts", "cohorts"]:
+        rows.append((f"{name}: scudo / DuckDB floor", lambda r, n=name: f"{r['commands'][n]['ms']:.0f} / {r['commands'][n]['floor_ms']:.0f} ms ({r['commands'][n]['ratio']:.2f}×)"))
+    rows += [
+        ("customers search, per query", lambda r: f"{r['search_ms']:.0f} ms"),
+        ("Customer 360, per customer", lambda r: f"{r['customer360_ms']:.0f} ms"),
+        ("models fit (BG/NBD + Gamma-Gamma)", lambda r: f"{r['fit_s']:.2f} s"),
+        ("score every customer (fit included)", lambda r: f"{r['score_s']:.2f} s"),
+        ("lifetimes: summary + BG/NBD + GG + CLV", lambda r: f"{r['lifetimes']['fit_score_seconds']:.2f} s ({r['lifetimes_vs_scudo']:.1f}× scudo score)"),
+        ("pandas RFM", lambda r: f"{r['lifetimes']['rfm_seconds']:.2f} s"),
+        ("parameters: largest difference vs lifetimes", lambda r: f"{r['max_param_diff_pct']:.2f}%"),
+        ("peak memory, queries and models", lambda r: f"{r['query_peak_mb']:.0f} MB"),
+        ("`scudo --help`", lambda r: f"{r['help_ms']:.0f} ms"),
+    ]
+    head = "| step | " + " | ".join(f"{r['customers']:,}" for r in results) + " |\n"
+    head += "|---|" + "---|" * len(results) + "\n"
+    return head + "".join(f"| {label} | " + " | ".join(f(r) for r in results) + " |\n" for label, f in rows)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--scudo", required=True)
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default=str(Path.home() / ".cache/scudo/bench"))
+    ap.add_argument("--out", default=str(ROOT / "bench/results"))
+    a = ap.parse_args()
+    results = []
+    for n in [int(x) for x in a.sizes.split(",")]:
+        print(f"== {n:,} customers", file=sys.stderr)
+        results.append(bench(a.scudo, n, a.runs, Path(a.work)))
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    md = markdown(results)
+    (out / "results.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

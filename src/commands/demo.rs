@@ -42,6 +42,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
         files.push(p);
     }
     let mut store = Store::create(&db)?;
+    store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     let opts = IngestOptions {
         read: ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto },
         dry_run: false,

@@ -50,6 +50,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
 pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
     let ws = Workspace::discover(g.workspace.as_deref())?;
     let store = Store::open(&ws.database_path())?;
+    store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     Ok((ws, store))
 }
 

@@ -44,6 +44,8 @@ pub struct WorkspaceSettings {
     pub currency: String,
     /// A pinned "today" (YYYY-MM-DD), when set.
     pub as_of: Option<String>,
+    /// DuckDB's memory limit ("3GB").
+    pub memory_limit: String,
 }
 
 /// Thresholds of the lifecycle stages (see `queries/health/stages.sql`).
@@ -101,6 +103,17 @@ impl Settings {
     /// Checks relations between settings that the types cannot express.
     pub fn validate(&self) -> Result<()> {
         self.pinned_as_of()?;
+        let limit = self.workspace.memory_limit.trim();
+        let digits = limit.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
+        let unit = limit[digits.len()..].trim().to_ascii_uppercase();
+        if digits.is_empty()
+            || !digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+            || !["KB", "MB", "GB", "TB"].contains(&unit.as_str())
+        {
+            return Err(user(format!(
+                "[workspace] memory_limit = `{limit}`: write a size such as \"3GB\" or \"800MB\""
+            )));
+        }
         let m = &self.models;
         if !matches!(m.unit.as_str(), "week" | "day") {
             return Err(user(format!("[models] unit = `{}`: use \"week\" or \"day\"", m.unit)));
@@ -220,6 +233,20 @@ mod tests {
         assert_eq!(s.health.dormant_days, 90);
         assert_eq!(s.workspace.database, PathBuf::from("scudo.duckdb"));
         s.validate().unwrap();
+    }
+
+    #[test]
+    fn memory_limit_must_be_a_size() {
+        let mut s = Settings::default();
+        assert_eq!(s.workspace.memory_limit, "3GB");
+        for ok in ["800MB", "1.5GB", "2 GB"] {
+            s.workspace.memory_limit = ok.into();
+            s.validate().unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in ["lots", "3", "3GB'; DROP TABLE orders; --", "GB"] {
+            s.workspace.memory_limit = bad.into();
+            assert!(s.validate().is_err(), "{bad} accepted");
+        }
     }
 
     #[test]

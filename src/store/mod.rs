@@ -119,6 +119,20 @@ impl Store {
         Ok(store)
     }
 
+    /// Caps DuckDB's memory (it spills to disk beyond it). `limit` is validated by the settings
+    /// (digits and a unit), so it can stand in the statement, which takes no parameters.
+    pub fn set_memory_limit(&self, limit: &str) -> Result<()> {
+        let limit: String = limit.chars().filter(|c| !c.is_whitespace()).collect();
+        let ok = !limit.is_empty() && limit.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+        if !ok {
+            return Err(user(format!("memory limit `{limit}` is not a size")));
+        }
+        self.conn
+            .execute_batch(&format!("SET memory_limit = '{limit}'"))
+            .context("cannot set DuckDB's memory limit")?;
+        Ok(())
+    }
+
     /// True when the temp macro `name` is registered on this connection.
     pub fn has_macro(&self, name: &str) -> bool {
         self.macros.borrow().contains(name)

@@ -18,11 +18,16 @@ pub fn kpis(args: &KpisArgs, g: &GlobalArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-pub fn health(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
+/// Runs one query with the standard parameters and prints its rows.
+fn rows(query: &str, args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
     let a = Analysis::open(g, args.as_of.as_of)?;
-    let rs = a.run("health.distribution", &[])?;
+    let rs = a.run(query, &[])?;
     output::emit(&render::results(&rs, &a.ctx, args.output.format))?;
     Ok(Exit::Ok)
+}
+
+pub fn health(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
+    rows("health.distribution", args, g)
 }
 
 pub fn segments(args: &SegmentsArgs, g: &GlobalArgs) -> Result<Exit> {
@@ -52,8 +57,8 @@ pub fn segments(args: &SegmentsArgs, g: &GlobalArgs) -> Result<Exit> {
 
 /// The row of the segment named `key` (id, or name in any case).
 fn find_segment(perf: &crate::store::ResultSet, key: &str) -> Result<usize> {
-    let id = perf.col("segment_id").expect("segment_id column");
-    let name = perf.col("segment").expect("segment column");
+    let id = perf.require("segment_id", "segments.performance")?;
+    let name = perf.require("segment", "segments.performance")?;
     perf.rows.iter().position(|r| r[id].to_text() == key || r[name].to_text().eq_ignore_ascii_case(key)).ok_or_else(
         || {
             let known: Vec<String> = perf.rows.iter().take(20).map(|r| r[name].to_text()).collect();
@@ -66,10 +71,7 @@ fn find_segment(perf: &crate::store::ResultSet, key: &str) -> Result<usize> {
 }
 
 pub fn alerts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
-    let a = Analysis::open(g, args.as_of.as_of)?;
-    let rs = a.run("alerts.all", &[])?;
-    output::emit(&render::results(&rs, &a.ctx, args.output.format))?;
-    Ok(Exit::Ok)
+    rows("alerts.all", args, g)
 }
 
 pub fn cohorts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {

@@ -3,7 +3,7 @@
 //! customer drops out with probability p ~ Beta(a, b).
 
 use super::data::Grouped;
-use super::optimize::{bounded, nelder_mead};
+use super::optimize::fit_positive;
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
 /// Per distinct x: x, the terms that depend on x alone (head, lead), and the customers' times.
@@ -78,13 +78,8 @@ impl BgNbd {
 
     /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
     pub fn fit(data: &Grouped) -> (BgNbd, f64) {
-        let n = data.customers.max(1.0);
-        let objective = |v: &[f64]| {
-            let m = BgNbd { r: v[0].exp(), alpha: v[1].exp(), a: v[2].exp(), b: v[3].exp() };
-            bounded(v, -m.total_ln_likelihood(data) / n)
-        };
-        let (v, _) = nelder_mead(&objective, &[0.0, 0.0, 0.0, 0.0]);
-        let m = BgNbd { r: v[0].exp(), alpha: v[1].exp(), a: v[2].exp(), b: v[3].exp() };
+        let at = |p: &[f64]| BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
+        let m = at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)));
         (m, m.total_ln_likelihood(data))
     }
 

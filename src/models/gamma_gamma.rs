@@ -2,7 +2,7 @@
 //! values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers; fitted on repeat buyers' average
 //! repeat-transaction value.
 
-use super::optimize::{bounded, nelder_mead};
+use super::optimize::fit_positive;
 use super::special::ln_gamma;
 
 /// Fitted Gamma-Gamma parameters.
@@ -42,7 +42,7 @@ impl GammaGamma {
     }
 
     pub fn fit(data: &[(f64, f64)]) -> (GammaGamma, f64) {
-        let n = data.len().max(1) as f64;
+        let n = data.len() as f64;
         let mut groups: Vec<(f64, Vec<(f64, f64)>)> = Vec::new();
         let mut sorted = data.to_vec();
         sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -52,12 +52,8 @@ impl GammaGamma {
                 _ => groups.push((x, vec![(m, m.ln())])),
             }
         }
-        let objective = |v: &[f64]| {
-            let m = GammaGamma { p: v[0].exp(), q: v[1].exp(), gamma: v[2].exp() };
-            bounded(v, -m.grouped_ln_likelihood(&groups) / n)
-        };
-        let (v, _) = nelder_mead(&objective, &[0.0, 0.0, 0.0]);
-        let m = GammaGamma { p: v[0].exp(), q: v[1].exp(), gamma: v[2].exp() };
+        let at = |p: &[f64]| GammaGamma { p: p[0], q: p[1], gamma: p[2] };
+        let m = at(&fit_positive(3, n, |p| at(p).grouped_ln_likelihood(&groups)));
         (m, m.total_ln_likelihood(data))
     }
 

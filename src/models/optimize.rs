@@ -7,6 +7,18 @@ pub fn bounded(v: &[f64], objective: f64) -> f64 {
     if v.iter().any(|x| x.abs() > 12.0) || !objective.is_finite() { f64::INFINITY } else { objective }
 }
 
+/// Maximum likelihood over `dims` positive parameters: minimises the mean negative log-likelihood
+/// `-ll(params) / n` over log-parameters, starting from all ones. Returns the parameters.
+pub fn fit_positive(dims: usize, n: f64, ll: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+    let n = n.max(1.0);
+    let objective = |v: &[f64]| {
+        let p: Vec<f64> = v.iter().map(|x| x.exp()).collect();
+        bounded(v, -ll(&p) / n)
+    };
+    let (v, _) = nelder_mead(&objective, &vec![0.0; dims]);
+    v.iter().map(|x| x.exp()).collect()
+}
+
 /// Minimises `f` from `x0`; returns the minimiser and the minimum.
 pub fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64]) -> (Vec<f64>, f64) {
     let mut best = x0.to_vec();

@@ -3,7 +3,7 @@
 //! Hardie's note, in log space.
 
 use super::data::Grouped;
-use super::optimize::{bounded, nelder_mead};
+use super::optimize::fit_positive;
 use super::special::{ln_gamma, ln_hyp2f1_c_eq_a_plus_1, log_add_exp, log_sub_exp};
 
 /// Fitted Pareto/NBD parameters.
@@ -46,14 +46,10 @@ impl ParetoNbd {
         total
     }
 
+    /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
     pub fn fit(data: &Grouped) -> (ParetoNbd, f64) {
-        let n = data.customers.max(1.0);
-        let objective = |v: &[f64]| {
-            let m = ParetoNbd { r: v[0].exp(), alpha: v[1].exp(), s: v[2].exp(), beta: v[3].exp() };
-            bounded(v, -m.total_ln_likelihood(data) / n)
-        };
-        let (v, _) = nelder_mead(&objective, &[0.0, 0.0, 0.0, 0.0]);
-        let m = ParetoNbd { r: v[0].exp(), alpha: v[1].exp(), s: v[2].exp(), beta: v[3].exp() };
+        let at = |p: &[f64]| ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
+        let m = at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)));
         (m, m.total_ln_likelihood(data))
     }
 

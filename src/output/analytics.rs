@@ -147,14 +147,12 @@ pub fn cohorts(rs: &ResultSet, ctx: &QueryContext, format: Format) -> String {
     if rs.rows.is_empty() {
         return "(no purchases yet)\n".to_string();
     }
-    let col = |n: &str| rs.col(n).expect("cohorts.monthly columns");
-    let (c_cohort, c_size, c_k, c_ret, c_rev) = (
-        col("cohort"),
-        col("cohort_size"),
-        col("months_since_first"),
-        col("retention_pct"),
-        col("cumulative_revenue_per_customer"),
-    );
+    // A workspace's own cohorts query without these columns is shown as plain rows.
+    let cols = ["cohort", "cohort_size", "months_since_first", "retention_pct", "cumulative_revenue_per_customer"]
+        .map(|n| rs.col(n));
+    let [Some(c_cohort), Some(c_size), Some(c_k), Some(c_ret), Some(c_rev)] = cols else {
+        return results(rs, ctx, format);
+    };
     let max_k = rs.rows.iter().filter_map(|r| r[c_k].as_i64()).max().unwrap_or(0).min(12);
     let mut cohorts: Vec<(String, String)> = Vec::new();
     for r in &rs.rows {

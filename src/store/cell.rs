@@ -33,6 +33,17 @@ impl ResultSet {
     pub fn col(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
     }
+
+    /// Index of a column a command relies on; a clear error (not a panic) when a workspace's own
+    /// version of query `query` does not return it.
+    pub fn require(&self, name: &str, query: &str) -> anyhow::Result<usize> {
+        self.col(name).ok_or_else(|| {
+            crate::error::user(format!(
+                "query `{query}` must return a `{name}` column (it returns: {}); compare it with `scudo query show {query}`",
+                self.columns.join(", ")
+            ))
+        })
+    }
 }
 
 impl Cell {

@@ -108,3 +108,19 @@ fn query_new_writes_a_template_that_runs() {
     assert_eq!(s.run_in(&ws, &["query", "new", "kpi.top"]).code, 2, "never overwrites");
     assert_eq!(s.run_in(&ws, &["query", "new", "../escape"]).code, 2);
 }
+
+#[test]
+fn an_override_missing_expected_columns_is_an_error_not_a_crash() {
+    let (s, ws) = demo();
+    std::fs::create_dir_all(ws.join("queries/segments")).unwrap();
+    std::fs::write(ws.join("queries/segments/performance.sql"), "-- description: mine\nSELECT 1 AS something_else;\n")
+        .unwrap();
+    let r = s.run_in(&ws, &["segments", "show", "VIP_HIGH_VALUE"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("must return a `segment_id` column"), "{}", r.stderr);
+    std::fs::create_dir_all(ws.join("queries/cohorts")).unwrap();
+    std::fs::write(ws.join("queries/cohorts/monthly.sql"), "-- description: mine\nSELECT 'x' AS cohort;\n").unwrap();
+    let c = s.run_in(&ws, &["cohorts"]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(c.stdout.contains("cohort"));
+}

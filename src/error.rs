@@ -15,7 +15,7 @@ pub enum Exit {
     Condition = 1,
     /// Usage, data or environment error: nothing was changed.
     Error = 2,
-    /// Interrupted (Ctrl-C).
+    /// Interrupted (Ctrl-C): the signal ends the process, and DuckDB discards the open transaction.
     Interrupted = 130,
 }
 
@@ -39,19 +39,10 @@ pub fn report(err: &anyhow::Error) -> Exit {
             return Exit::Ok;
         }
     }
-    if err.chain().any(|c| c.downcast_ref::<Interrupted>().is_some()) {
-        eprintln!("interrupted: nothing was written");
-        return Exit::Interrupted;
-    }
     let text = format!("{err:#}");
     eprintln!("error: {}", strip_control(&text));
     Exit::Error
 }
-
-/// Raised when the user pressed Ctrl-C during long work.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
 
 /// Control characters from data (a file name, a cell) must not drive the terminal.
 fn strip_control(s: &str) -> String {

@@ -119,7 +119,6 @@ pub fn score(
     for (id, s) in &data {
         let f = feats.get(id).cloned().unwrap_or_default();
         let reasons = churn::reasons(&f).join("; ");
-        let own_average = if f.orders > 0 { None } else { Some(0.0) };
         let mut row = ModelRow {
             customer_id: id.clone(),
             clv_trend: Some(trend(f.spend_rate_ratio).to_string()),
@@ -141,7 +140,7 @@ pub fn score(
                     .map(|w| ctx.as_of + Duration::days((w * unit.days()).round() as i64));
                 let spend = match &report.gamma_gamma {
                     Some((gg, _)) => gg.expected_average(s.x, s.m),
-                    None => s.m.or(own_average).unwrap_or(0.0),
+                    None => s.m.unwrap_or(0.0),
                 };
                 let mut clv = 0.0;
                 let mut before = 0.0;

@@ -18,12 +18,6 @@ pub fn emit(text: &str) -> io::Result<()> {
     out.flush()
 }
 
-/// True when colour may be used on stderr/stdout: a terminal and no `NO_COLOR`.
-pub fn color_enabled() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && io::stdout().is_terminal()
-}
-
 /// `28050.00` → `$28,050`; other currencies as `28,050 EUR`. Whole units for cards and tables.
 pub fn money_short(value: f64, currency: &str) -> String {
     let rounded = value.round() as i64;

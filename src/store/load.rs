@@ -9,11 +9,12 @@ use std::collections::HashMap;
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDateTime, Utc};
-use duckdb::types::{TimeUnit, Value};
+use duckdb::types::Value;
 use duckdb::{Appender, Connection, appender_params_from_iter, params};
 
 use super::Store;
 use super::stage::{Kind, Stage};
+use super::value::{money, opt_money, text, ts};
 use crate::ingest::record::{
     ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, replay,
 };
@@ -247,24 +248,6 @@ fn fold(old: &mut CustomerRecord, new: &CustomerRecord) {
             old.tags.push(t.clone());
         }
     }
-}
-
-fn text(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
-}
-
-/// An amount as DECIMAL(18,2); parsers only produce amounts that fit ([`Money::checked`]),
-/// and anything else becomes NULL rather than a wrong number.
-fn money(m: Money) -> Value {
-    duckdb::types::Decimal::new(18, 2, i128::from(m.cents())).map_or(Value::Null, Value::Decimal)
-}
-
-fn opt_money(m: Option<Money>) -> Value {
-    m.map_or(Value::Null, money)
-}
-
-fn ts(t: NaiveDateTime) -> Value {
-    Value::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
 }
 
 impl Loader<'_> {

@@ -8,6 +8,7 @@ pub mod cell;
 pub mod load;
 pub mod scores;
 mod stage;
+mod value;
 
 use std::path::{Path, PathBuf};
 
@@ -141,11 +142,6 @@ impl Store {
     /// Records that the temp macro `name` is registered.
     pub fn mark_macro(&self, name: &str) {
         self.macros.borrow_mut().insert(name.to_string());
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// The schema version stored in the database (0 for a new, empty one).

@@ -5,7 +5,9 @@ use chrono::NaiveDate;
 use duckdb::appender_params_from_iter;
 use duckdb::types::Value;
 
+use super::value::{float, opt_money, text};
 use super::{Param, Store, bind, sql_error};
+use crate::ingest::values::Money;
 
 /// What the models say about one customer.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,14 +22,6 @@ pub struct ModelRow {
     pub next_order_date: Option<NaiveDate>,
     pub clv_cents: Option<i64>,
     pub clv_trend: Option<String>,
-}
-
-fn text(v: &Option<String>) -> Value {
-    v.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
-}
-
-fn float(v: Option<f64>) -> Value {
-    v.filter(|f| f.is_finite()).map_or(Value::Null, Value::Double)
 }
 
 /// One scoring run to store.
@@ -75,10 +69,6 @@ impl Store {
         {
             let mut app = tx.appender("_model_scores")?;
             for r in rows {
-                let clv = r
-                    .clv_cents
-                    .and_then(|c| duckdb::types::Decimal::new(18, 2, i128::from(c)).ok())
-                    .map_or(Value::Null, Value::Decimal);
                 app.append_row(appender_params_from_iter([
                     Value::Text(r.customer_id.clone()),
                     float(r.churn_probability),
@@ -88,7 +78,7 @@ impl Store {
                     float(r.p_alive),
                     float(r.expected_purchases),
                     r.next_order_date.map_or(Value::Null, |d| Value::Text(d.to_string())),
-                    clv,
+                    opt_money(r.clv_cents.map(Money::from_cents)),
                     text(&r.clv_trend),
                 ]))?;
             }

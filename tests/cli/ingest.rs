@@ -370,3 +370,33 @@ fn the_last_copy_of_a_repeated_order_wins() {
     let db = Scudo::db(&ws);
     assert_eq!(scalar_text(&db, "SELECT status FROM orders WHERE source_order_id = 'ch_1'"), "refunded");
 }
+
+#[test]
+fn a_bad_mapping_file_is_a_clear_error_and_writes_nothing() {
+    let (s, ws) = Scudo::workspace();
+    let w = ws.to_str().unwrap();
+    let data = f("generic_eu.csv");
+    for (mapping, words) in [
+        (
+            "kind = \"orders\"\n[columns]\ncustomer_id = 1\ndate = 2\nammount = 3\n",
+            vec!["unknown field `ammount`", "amount"],
+        ),
+        ("kind = \"orders\"\n[columns]\ncustomer_id = 1\namount = 3\n", vec!["needs `date`"]),
+        ("delimiter = \";;\"\n[columns]\ndate = 1\namount = 2\nemail = 3\n", vec!["one character or \"whitespace\""]),
+        (
+            "header = true\ndelimiter = \";\"\n[columns]\ndate = \"Nope\"\namount = \"Betrag\"\nemail = \"E-Mail\"\n",
+            vec!["column `Nope`", "Kunde"],
+        ),
+        ("this is not toml", vec!["mapping"]),
+    ] {
+        let path = s.path().join("bad.toml");
+        std::fs::write(&path, mapping).unwrap();
+        let r = s.fails(&["--workspace", w, "ingest", &data, "--mapping", path.to_str().unwrap()], 2);
+        for word in words {
+            assert!(r.stderr.contains(word), "`{word}` not in {}", r.stderr);
+        }
+    }
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM import_log"), 0);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM orders"), 0);
+}

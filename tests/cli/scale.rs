@@ -184,3 +184,13 @@ fn scale_every_query_on_100k_generated_customers() {
 fn id_param(c: &serde_json::Value) -> &str {
     c["customer"]["customer_id"].as_str().unwrap()
 }
+
+#[test]
+fn generate_refuses_bad_arguments() {
+    let s = Scudo::new();
+    let share = s.fails(&["generate", "--customers", "10", "--stripe-share", "2", "--out", "x"], 2);
+    assert!(share.stderr.contains("--stripe-share 2 must be between 0 and 1"), "{}", share.stderr);
+    assert!(!s.path().join("x").exists(), "nothing written");
+    s.fails(&["generate", "--customers", "0", "--out", "x"], 2);
+    s.fails(&["generate", "--customers", "10", "--end", "not-a-date", "--out", "x"], 2);
+}

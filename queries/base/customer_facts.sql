@@ -9,29 +9,53 @@
 --   days_since_last_order    whole days from the latest purchase to as_of
 --   days_since_first_order   whole days from the first purchase to as_of
 --   typical_gap_days         average days between purchases (NULL with fewer than two)
+--   segment_ids              the segments the customer belongs to (as segment_members says)
 -- A table macro: other queries read it as `FROM customer_facts($as_of, $currency)`.
+-- customer_summary holds every customer's all-time totals (rebuilt by each import). A customer whose
+-- latest purchase is before the end of as_of has exactly those totals; only the others (purchases
+-- after as_of, or totals in another currency than asked) are recomputed from orders. On the current
+-- date nobody is, and this reads one row per customer.
 CREATE OR REPLACE TEMP MACRO customer_facts(as_of, currency) AS TABLE
-WITH purchases AS (
-    SELECT customer_id, ordered_at, net_total, currency AS order_currency
-    FROM orders
-    WHERE status IN ('completed', 'partially_refunded', 'refunded')
-      AND ordered_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
+WITH current AS (
+    SELECT s.customer_id, s.name, s.email, s.created_at, s.orders, s.revenue, s.first_order_at, s.last_order_at, s.segment_ids
+    FROM customer_summary s
+    WHERE s.known_since < CAST(as_of AS DATE) + INTERVAL 1 DAY
+      AND s.purchases_until < CAST(as_of AS DATE) + INTERVAL 1 DAY
+      AND (s.revenue_currency IS NULL OR s.revenue_currency = currency)
+),
+recomputed AS (
+    SELECT s.customer_id, s.name, s.email, s.created_at,
+        count(o.customer_id) AS orders,
+        COALESCE(sum(o.net_total) FILTER (WHERE o.currency IS NULL OR o.currency = currency), 0) AS revenue,
+        min(o.ordered_at) AS first_order_at,
+        max(o.ordered_at) AS last_order_at,
+        s.segment_ids
+    FROM customer_summary s
+    LEFT JOIN orders o ON o.customer_id = s.customer_id
+        AND o.status IN ('completed', 'partially_refunded', 'refunded')
+        AND o.ordered_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
+    WHERE s.known_since < CAST(as_of AS DATE) + INTERVAL 1 DAY
+      AND (s.purchases_until >= CAST(as_of AS DATE) + INTERVAL 1 DAY OR s.revenue_currency <> currency)
+    GROUP BY s.customer_id, s.name, s.email, s.created_at, s.segment_ids
+),
+facts AS (
+    SELECT * FROM current
+    UNION ALL
+    SELECT * FROM recomputed
 )
 SELECT
-    c.customer_id,
-    c.name,
-    c.email,
-    c.created_at,
-    count(p.customer_id) AS orders,
-    COALESCE(sum(p.net_total) FILTER (WHERE COALESCE(p.order_currency, currency) = currency), 0)::DECIMAL(18,2) AS revenue,
-    min(p.ordered_at) AS first_order_at,
-    max(p.ordered_at) AS last_order_at,
-    date_diff('day', max(p.ordered_at)::DATE, CAST(as_of AS DATE)) AS days_since_last_order,
-    date_diff('day', min(p.ordered_at)::DATE, CAST(as_of AS DATE)) AS days_since_first_order,
-    CASE WHEN count(p.customer_id) > 1
-         THEN round(date_diff('day', min(p.ordered_at)::DATE, max(p.ordered_at)::DATE) / (count(p.customer_id) - 1))::INTEGER
-    END AS typical_gap_days
-FROM customers c
-LEFT JOIN purchases p ON p.customer_id = c.customer_id
-WHERE c.created_at IS NULL OR c.created_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
-GROUP BY c.customer_id, c.name, c.email, c.created_at;
+    customer_id,
+    name,
+    email,
+    created_at,
+    orders::BIGINT AS orders,
+    revenue::DECIMAL(18,2) AS revenue,
+    first_order_at,
+    last_order_at,
+    date_diff('day', last_order_at::DATE, CAST(as_of AS DATE)) AS days_since_last_order,
+    date_diff('day', first_order_at::DATE, CAST(as_of AS DATE)) AS days_since_first_order,
+    CASE WHEN orders > 1
+         THEN round(date_diff('day', first_order_at::DATE, last_order_at::DATE) / (orders - 1))::INTEGER
+    END AS typical_gap_days,
+    segment_ids
+FROM facts;

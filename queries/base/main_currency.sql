@@ -2,9 +2,9 @@
 -- description: The currency most orders are in: the reporting currency when scudo.toml says currency = "auto".
 -- columns:
 --   currency   ISO code, e.g. USD
+-- order_currencies counts orders per currency; every import rebuilds it.
 SELECT currency
-FROM orders
+FROM order_currencies
 WHERE currency IS NOT NULL
-GROUP BY currency
-ORDER BY count(*) DESC, currency
+ORDER BY orders DESC, currency
 LIMIT 1;

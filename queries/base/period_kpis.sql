@@ -10,11 +10,12 @@ WITH s AS (
     SELECT * FROM customer_stages(end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue)
 ),
 p AS (
-    SELECT net_total, currency AS order_currency
-    FROM orders
-    WHERE status IN ('completed', 'partially_refunded', 'refunded')
-      AND ordered_at >= CAST(start_date AS DATE)
-      AND ordered_at < CAST(end_date AS DATE) + INTERVAL 1 DAY
+    -- Columns qualified: inside a macro an unqualified `currency` is the parameter, not the column.
+    SELECT o.net_total, o.currency AS order_currency
+    FROM orders o
+    WHERE o.status IN ('completed', 'partially_refunded', 'refunded')
+      AND o.ordered_at >= CAST(start_date AS DATE)
+      AND o.ordered_at < CAST(end_date AS DATE) + INTERVAL 1 DAY
 ),
 pk AS (
     SELECT count(*) AS orders,

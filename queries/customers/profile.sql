@@ -46,7 +46,7 @@ SELECT
     (SELECT count(*) FROM o WHERE discount_total > 0) AS discounted_orders,
     round(100.0 * (SELECT count(*) FROM o WHERE discount_total > 0) / NULLIF(st.orders, 0))::INTEGER AS discount_pct,
     r.recency_score, r.frequency_score, r.monetary_score, r.rfm,
-    (SELECT as_of FROM score_runs WHERE run_id = (SELECT run_id FROM latest)) AS scored_as_of,
+    (SELECT sr.as_of FROM score_runs sr WHERE sr.run_id = (SELECT run_id FROM latest)) AS scored_as_of,
     (SELECT churn_probability FROM latest) AS churn_probability,
     (SELECT churn_band FROM latest) AS churn_band,
     (SELECT churn_method FROM latest) AS churn_method,

@@ -8,18 +8,28 @@
 --   average_order_value   revenue per purchase
 --   orders_per_customer   purchases per member
 --   at_risk_pct           % of members in the At-Risk stage
+WITH members AS (
+    SELECT unnest(f.segment_ids) AS segment_id, f.revenue, f.orders, f.stage
+    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue) f
+),
+per_segment AS (
+    SELECT segment_id,
+        count(*) AS customers,
+        sum(revenue) AS revenue,
+        sum(orders) AS orders,
+        count(*) FILTER (WHERE stage = 'At-Risk') AS at_risk
+    FROM members
+    GROUP BY segment_id
+)
 SELECT
     s.segment_id,
     s.name AS segment,
     s.kind,
-    count(f.customer_id) AS customers,
-    COALESCE(sum(f.revenue), 0)::DECIMAL(18,2) AS revenue,
-    COALESCE(round(sum(f.revenue) / NULLIF(sum(f.orders), 0), 2), 0)::DECIMAL(18,2) AS average_order_value,
-    COALESCE(round(sum(f.orders) / NULLIF(count(f.customer_id), 0), 2), 0)::DOUBLE AS orders_per_customer,
-    COALESCE(round(100.0 * count(f.customer_id) FILTER (WHERE f.stage = 'At-Risk') / NULLIF(count(f.customer_id), 0), 1), 0)::DOUBLE AS at_risk_pct
+    COALESCE(p.customers, 0) AS customers,
+    COALESCE(p.revenue, 0)::DECIMAL(18,2) AS revenue,
+    COALESCE(round(p.revenue / NULLIF(p.orders, 0), 2), 0)::DECIMAL(18,2) AS average_order_value,
+    COALESCE(round(p.orders / NULLIF(p.customers, 0), 2), 0)::DOUBLE AS orders_per_customer,
+    COALESCE(round(100.0 * p.at_risk / NULLIF(p.customers, 0), 1), 0)::DOUBLE AS at_risk_pct
 FROM segments s
-LEFT JOIN segment_members m ON m.segment_id = s.segment_id
-LEFT JOIN customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue) f
-       ON f.customer_id = m.customer_id
-GROUP BY s.segment_id, s.name, s.kind
+LEFT JOIN per_segment p ON p.segment_id = s.segment_id
 ORDER BY revenue DESC, s.name;

@@ -7,14 +7,21 @@
 --   kind         tag, rule or list
 --   customers    members known on as_of
 --   revenue      their lifetime net revenue
+WITH members AS (
+    SELECT unnest(f.segment_ids) AS segment_id, f.revenue
+    FROM customer_facts($as_of, $currency) f
+),
+per_segment AS (
+    SELECT segment_id, count(*) AS customers, sum(revenue) AS revenue
+    FROM members
+    GROUP BY segment_id
+)
 SELECT
     s.segment_id,
     s.name AS segment,
     s.kind,
-    count(f.customer_id) AS customers,
-    COALESCE(sum(f.revenue), 0)::DECIMAL(18,2) AS revenue
+    COALESCE(p.customers, 0) AS customers,
+    COALESCE(p.revenue, 0)::DECIMAL(18,2) AS revenue
 FROM segments s
-LEFT JOIN segment_members m ON m.segment_id = s.segment_id
-LEFT JOIN customer_facts($as_of, $currency) f ON f.customer_id = m.customer_id
-GROUP BY s.segment_id, s.name, s.kind
+LEFT JOIN per_segment p ON p.segment_id = s.segment_id
 ORDER BY revenue DESC, s.name;

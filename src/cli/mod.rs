@@ -30,6 +30,9 @@ pub struct GlobalArgs {
     /// No progress bars or notes on stderr (errors are still printed)
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Print each SQL statement's wall time on stderr (for profiling a workspace or a query file)
+    #[arg(long, global = true)]
+    pub timings: bool,
 }
 
 /// The subcommands.

@@ -24,6 +24,7 @@ use crate::store::Store;
 /// Runs the parsed command.
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
+    crate::store::print_timings(g.timings);
     match &cli.command {
         Command::Init(a) => init::run(a, g),
         Command::Demo(a) => demo::run(a, g),

@@ -52,7 +52,15 @@ pub fn text(d: &Dashboard) -> String {
         &rows,
         &[false, true, false, true, true],
     )));
-    out.push_str(&format!("\nAlerts ({})\n", d.alerts.rows.len()));
+    if d.alerts_total > d.alerts.rows.len() as u64 {
+        out.push_str(&format!(
+            "\nAlerts ({}, the {} most valuable below; `scudo alerts` lists all)\n",
+            super::group_thousands(d.alerts_total),
+            d.alerts.rows.len()
+        ));
+    } else {
+        out.push_str(&format!("\nAlerts ({})\n", d.alerts.rows.len()));
+    }
     if d.alerts.rows.is_empty() {
         out.push_str("  nobody needs attention\n");
     } else {
@@ -116,6 +124,7 @@ pub fn json(d: &Dashboard) -> String {
         "kpis": j::first_row(&d.kpis),
         "health": j::rows(&d.health),
         "alerts": j::rows(&d.alerts),
+        "alerts_total": d.alerts_total,
         "segments": j::rows(&d.segments),
     }))
 }

@@ -6,7 +6,7 @@ use super::{Catalog, QueryContext};
 use crate::store::{ResultSet, Store};
 
 /// Version of the `--format json` shape of the dashboard (docs/json.md).
-pub const JSON_SCHEMA_VERSION: u32 = 1;
+pub const JSON_SCHEMA_VERSION: u32 = 2;
 
 /// Everything the dashboard shows.
 #[derive(Debug, Clone)]
@@ -16,16 +16,30 @@ pub struct Dashboard {
     pub kpis: ResultSet,
     /// One row per stage.
     pub health: ResultSet,
+    /// The ten alerts most worth acting on (dashboard.alerts).
     pub alerts: ResultSet,
+    /// How many customers need attention in all (At-Risk and Dormant): `scudo alerts` lists them.
+    pub alerts_total: u64,
     pub segments: ResultSet,
 }
 
 /// Runs the dashboard's queries.
 pub fn build(store: &Store, catalog: &Catalog, ctx: QueryContext) -> Result<Dashboard> {
+    let health = catalog.run(store, "health.distribution", &ctx)?;
+    let alerts_total = match (health.col("stage"), health.col("customers")) {
+        (Some(s), Some(c)) => health
+            .rows
+            .iter()
+            .filter(|r| matches!(r[s].to_text().as_str(), "At-Risk" | "Dormant"))
+            .filter_map(|r| r[c].as_f64())
+            .sum::<f64>() as u64,
+        _ => 0,
+    };
     Ok(Dashboard {
         kpis: catalog.run(store, "dashboard.kpis", &ctx)?,
-        health: catalog.run(store, "health.distribution", &ctx)?,
-        alerts: catalog.run(store, "alerts.attention", &ctx)?,
+        health,
+        alerts: catalog.run(store, "dashboard.alerts", &ctx)?,
+        alerts_total,
         segments: catalog.run(store, "segments.summary", &ctx)?,
         context: ctx,
     })

@@ -568,8 +568,12 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
          DELETE FROM segments WHERE kind = 'tag' AND segment_id NOT IN (SELECT segment_id FROM segment_members);",
     )
     .context("refreshing tag segments")?;
+    conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
     Ok(())
 }
+
+/// Rebuilds the tables derived from customers and orders (customer_summary, order_currencies).
+const SUMMARY: &str = include_str!("summary.sql");
 
 impl Store {
     /// The committed import of a file with these exact bytes, if any.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("products", include_str!("migrations/0002_products.sql")),
     ("score history", include_str!("migrations/0003_scores.sql")),
     ("model scores", include_str!("migrations/0004_model_scores.sql")),
+    ("customer summary", concat!(include_str!("migrations/0005_customer_summary.sql"), include_str!("summary.sql"))),
 ];
 
 /// The schema version this scudo writes.
@@ -195,6 +196,7 @@ impl Store {
     /// Runs one SQL statement with named parameters (`$as_of`) bound from `params`, and returns
     /// every row. `origin` names where the SQL came from, for error messages.
     pub fn query(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<ResultSet> {
+        let started = std::time::Instant::now();
         let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
         bind(&mut stmt, params, origin)?;
         stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
@@ -209,20 +211,40 @@ impl Store {
             }
             out.push(cells);
         }
+        timing(origin, started, Some(out.len()));
         Ok(ResultSet { columns, rows: out })
     }
 
     /// Runs SQL for its effect (temp tables a query file builds on), parameters bound.
     pub fn execute(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<()> {
+        let started = std::time::Instant::now();
         let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
         bind(&mut stmt, params, origin)?;
         stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        timing(origin, started, None);
         Ok(())
     }
 
     /// The connection, for the loader in this module only.
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+}
+
+static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--timings`: every statement's wall time goes to stderr.
+pub fn print_timings(on: bool) {
+    TIMINGS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn timing(origin: &str, started: std::time::Instant, rows: Option<usize>) {
+    if TIMINGS.load(std::sync::atomic::Ordering::Relaxed) {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match rows {
+            Some(n) => eprintln!("timing: {ms:8.1} ms  {origin} ({n} rows)"),
+            None => eprintln!("timing: {ms:8.1} ms  {origin}"),
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The analytics commands on the demo workspace, each checked against the demo's known numbers or
 //! against the database read directly.
 
-use crate::harness::{Scudo, scalar_text};
+use crate::harness::{Scudo, fixture, scalar_text};
 
 fn demo() -> (Scudo, std::path::PathBuf) {
     let s = Scudo::new();
@@ -80,6 +80,74 @@ fn kpis_compare_two_periods() {
     for metric in ["active", "at_risk", "dormant", "orders", "average_order_value", "repeat_purchase_rate"] {
         assert!(k["kpis"][metric].is_object(), "{metric} missing");
     }
+}
+
+/// Adds two EUR orders (2024-12-03/04) to the demo's USD shop.
+fn with_euro_orders(s: &Scudo, ws: &std::path::Path) {
+    let (data, mapping) = (fixture("generic_eu.csv"), fixture("generic_eu.toml"));
+    let r = s.run_in(ws, &["ingest", data.to_str().unwrap(), "--mapping", mapping.to_str().unwrap(), "-q"]);
+    assert!(r.code == 0 || r.code == 1, "{}", r.stderr);
+}
+
+#[test]
+fn customer_facts_on_any_date_and_currency_equal_a_computation_from_orders() {
+    // The facts come from customer_summary (rebuilt by each import) when a customer's purchases all
+    // precede as_of, and from orders otherwise: every date and currency must agree with orders.
+    let (s, ws) = demo();
+    with_euro_orders(&s, &ws);
+    let mut compared = 0;
+    for as_of in ["2022-06-30", "2023-06-15", "2024-03-01", "2024-10-01", "2024-12-03", "2025-06-01"] {
+        for currency in ["USD", "EUR"] {
+            let sql = format!(
+                "WITH f AS (SELECT * FROM customer_facts(DATE '{as_of}', '{currency}')),
+                 d AS (
+                    SELECT c.customer_id, count(o.order_id) AS n,
+                        COALESCE(sum(o.net_total) FILTER (WHERE o.currency IS NULL OR o.currency = '{currency}'), 0) AS rev,
+                        min(o.ordered_at) AS first, max(o.ordered_at) AS last
+                    FROM customers c
+                    LEFT JOIN orders o ON o.customer_id = c.customer_id
+                        AND o.status IN ('completed', 'partially_refunded', 'refunded')
+                        AND o.ordered_at < DATE '{as_of}' + INTERVAL 1 DAY
+                    WHERE c.created_at IS NULL OR c.created_at < DATE '{as_of}' + INTERVAL 1 DAY
+                    GROUP BY c.customer_id)
+                 SELECT (SELECT count(*) FROM f) AS facts, (SELECT count(*) FROM d) AS direct,
+                    (SELECT count(*) FROM f JOIN d USING (customer_id)
+                     WHERE f.orders = d.n AND f.revenue = d.rev AND f.first_order_at IS NOT DISTINCT FROM d.first
+                       AND f.last_order_at IS NOT DISTINCT FROM d.last) AS agreeing"
+            );
+            let r = json(&s, &ws, &["query", "run", "--sql", &sql]);
+            let row = &r["rows"][0];
+            assert_eq!(row["facts"], row["direct"], "{as_of} {currency}: {row}");
+            assert_eq!(row["facts"], row["agreeing"], "{as_of} {currency}: {row}");
+            compared += row["facts"].as_i64().unwrap();
+        }
+    }
+    assert!(compared > 50, "compared only {compared} customer-days");
+}
+
+#[test]
+fn revenue_is_in_the_reporting_currency_only() {
+    let (s, ws) = demo();
+    with_euro_orders(&s, &ws);
+    let usd = json(&s, &ws, &["dashboard", "--as-of", "2024-12-31"]);
+    assert_eq!(usd["currency"], "USD", "most orders are in USD");
+    assert_eq!(usd["kpis"]["revenue"].to_string(), "28050.00", "the EUR orders are not added to dollars");
+    assert_eq!(usd["kpis"]["orders"], 59, "but they are purchases");
+    let out = s
+        .command_in(&ws, &["dashboard", "--as-of", "2024-12-31", "--format", "json"])
+        .env("SCUDO_WORKSPACE_CURRENCY", "EUR")
+        .output()
+        .unwrap();
+    let eur: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(eur["currency"], "EUR");
+    assert_eq!(eur["kpis"]["revenue"].to_string(), "1334.40");
+    let kpis = s
+        .command_in(&ws, &["kpis", "--as-of", "2024-12-31", "--period-days", "31", "--format", "json"])
+        .env("SCUDO_WORKSPACE_CURRENCY", "EUR")
+        .output()
+        .unwrap();
+    let k: serde_json::Value = serde_json::from_slice(&kpis.stdout).unwrap();
+    assert_eq!(k["kpis"]["revenue"]["current"].to_string(), "1334.40", "{k}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ fn stage<'a>(d: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
 fn demo_dashboard_reproduces_the_plan() {
     let s = Scudo::new();
     let d = s.ok(&["demo", "demo", "--format", "json", "-q"]).json();
-    assert_eq!(d["schema_version"], 1);
+    assert_eq!(d["schema_version"], 2);
     assert_eq!(d["as_of"], "2024-10-01");
     assert_eq!(d["currency"], "USD");
     let k = &d["kpis"];
@@ -32,6 +32,7 @@ fn demo_dashboard_reproduces_the_plan() {
     let alerts = d["alerts"].as_array().unwrap();
     let names: Vec<&str> = alerts.iter().map(|a| a["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Lisa Thompson", "Mike Johnson", "Robert Wilson"]);
+    assert_eq!(d["alerts_total"], 3);
     assert_eq!(alerts[0]["stage"], "At-Risk");
     assert_eq!(alerts[2]["stage"], "Dormant");
     assert_eq!(alerts[2]["reason"], "inactive 90 days");
@@ -195,6 +196,30 @@ fn a_newer_database_is_refused_and_left_alone() {
     let r = s.fails(&["--workspace", ws.to_str().unwrap(), "dashboard"], 2);
     assert!(r.stderr.contains("schema version 99") && r.stderr.contains("newer scudo"), "{}", r.stderr);
     assert_eq!(std::fs::read(ws.join("scudo.duckdb")).unwrap(), before);
+}
+
+#[test]
+fn a_version_4_database_is_migrated_with_its_customer_summary() {
+    // Schema 5 added customer_summary, filled from the rows already there: a workspace imported by
+    // an older scudo shows the same dashboard after the upgrade.
+    let s = Scudo::new();
+    s.ok(&["demo", "demo", "-q"]);
+    let ws = s.path().join("demo");
+    let before = s.run_in(&ws, &["dashboard", "--format", "json"]).json();
+    {
+        let db = Scudo::db(&ws);
+        db.execute_batch(
+            "DROP TABLE customer_summary; DROP TABLE order_currencies;
+             UPDATE scudo_meta SET value = '4' WHERE key = 'schema_version';",
+        )
+        .unwrap();
+    }
+    let after = s.run_in(&ws, &["dashboard", "--format", "json"]).json();
+    assert_eq!(after, before);
+    assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_summary"), 10);
+    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "5");
 }
 
 #[test]

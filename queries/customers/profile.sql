@@ -13,7 +13,7 @@ WITH st AS (
     SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue)
     WHERE customer_id = id
 ),
-o AS (
+o AS MATERIALIZED (
     SELECT * FROM orders
     WHERE customer_id = id AND status IN ('completed', 'partially_refunded', 'refunded')
       AND ordered_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
@@ -55,5 +55,5 @@ SELECT
     (SELECT clv_trend FROM latest) AS clv_trend
 FROM customers c
 JOIN st ON st.customer_id = c.customer_id
-LEFT JOIN rfm_scores(as_of, currency) r ON r.customer_id = c.customer_id
+LEFT JOIN customer_rfm(id, as_of, currency) r ON r.customer_id = c.customer_id
 WHERE c.customer_id = id;

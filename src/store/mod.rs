@@ -27,6 +27,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("score history", include_str!("migrations/0003_scores.sql")),
     ("model scores", include_str!("migrations/0004_model_scores.sql")),
     ("customer summary", concat!(include_str!("migrations/0005_customer_summary.sql"), include_str!("summary.sql"))),
+    ("lookup indexes", include_str!("migrations/0006_lookup_indexes.sql")),
 ];
 
 /// The schema version this scudo writes.

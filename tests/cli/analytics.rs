@@ -285,6 +285,25 @@ fn customer_360_of_the_profiled_customer() {
 }
 
 #[test]
+fn one_customers_rfm_equals_their_row_of_the_full_ranking() {
+    // The 360 counts instead of ranking every buyer (base/customer_rfm.sql): same scores, every
+    // customer, on two dates (ties included: the demo has several buyers with equal counts).
+    let (s, ws) = demo();
+    for as_of in ["2024-10-01", "2024-03-01"] {
+        let sql = format!(
+            "SELECT count(*) AS compared,
+                count(*) FILTER (WHERE single.rfm IS NOT DISTINCT FROM ranked.rfm) AS equal
+             FROM rfm_scores(DATE '{as_of}', 'USD') ranked,
+                  LATERAL (SELECT rfm FROM customer_rfm(ranked.customer_id, DATE '{as_of}', 'USD')) single"
+        );
+        let r = json(&s, &ws, &["query", "run", "--sql", &sql]);
+        let row = &r["rows"][0];
+        assert!(row["compared"].as_i64().unwrap() >= 5, "{row}");
+        assert_eq!(row["compared"], row["equal"], "{as_of}: {row}");
+    }
+}
+
+#[test]
 fn a_tiny_shop_gets_a_labelled_rule_based_churn_estimate() {
     let (s, ws) = demo();
     let run = json(&s, &ws, &["score"]);

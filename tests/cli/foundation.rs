@@ -199,7 +199,7 @@ fn a_newer_database_is_refused_and_left_alone() {
 }
 
 #[test]
-fn a_version_4_database_is_migrated_with_its_customer_summary() {
+fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
     // Schema 5 added customer_summary, filled from the rows already there: a workspace imported by
     // an older scudo shows the same dashboard after the upgrade.
     let s = Scudo::new();
@@ -210,6 +210,7 @@ fn a_version_4_database_is_migrated_with_its_customer_summary() {
         let db = Scudo::db(&ws);
         db.execute_batch(
             "DROP TABLE customer_summary; DROP TABLE order_currencies;
+             DROP INDEX orders_by_customer; DROP INDEX order_items_by_order;
              UPDATE scudo_meta SET value = '4' WHERE key = 'schema_version';",
         )
         .unwrap();
@@ -219,7 +220,8 @@ fn a_version_4_database_is_migrated_with_its_customer_summary() {
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
     let db = Scudo::db(&ws);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_summary"), 10);
-    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "5");
+    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "6");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM duckdb_indexes() WHERE index_name LIKE '%_by_%'"), 2);
 }
 
 #[test]

@@ -85,7 +85,7 @@ pub fn customers(args: &CustomersArgs, g: &GlobalArgs) -> Result<Exit> {
     match &args.action {
         CustomersAction::Search { query, limit, output: out } => {
             let a = Analysis::open(g, None)?;
-            let rs = a.run("customers.search", &[("q", Param::Text(query.clone())), ("limit", Param::Int(*limit))])?;
+            let rs = a.search(query, *limit)?;
             output::emit(&render::results(&rs, &a.ctx, out.format))?;
         }
     }

@@ -10,7 +10,7 @@ use crate::store::Param;
 
 /// The one customer `who` names: an exact id, email or name, or the single best match.
 fn resolve(a: &Analysis, who: &str) -> Result<String> {
-    let rs = a.run("customers.search", &[("q", Param::Text(who.to_string())), ("limit", Param::Int(5))])?;
+    let rs = a.search(who, 5)?;
     let q = "customers.search";
     let (id, name, score) = (rs.require("customer_id", q)?, rs.require("name", q)?, rs.require("score", q)?);
     let best = rs

@@ -24,7 +24,7 @@ pub fn show(ws: &Workspace, store: &Store, as_of: chrono::NaiveDate, format: For
 }
 
 pub fn run(args: &DashboardArgs, g: &GlobalArgs) -> Result<Exit> {
-    let (ws, store) = super::open_workspace(g)?;
+    let (ws, store) = super::open_workspace_read_only(g)?;
     let as_of = super::as_of(args.as_of.as_of, &ws)?;
     show(&ws, &store, as_of, args.output.format)?;
     Ok(Exit::Ok)

@@ -48,6 +48,14 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
 }
 
 /// The workspace of this invocation and its opened, migrated store.
+/// The workspace with its database open for reading only (other readers may share it).
+pub(crate) fn open_workspace_read_only(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
+    let ws = Workspace::discover(g.workspace.as_deref())?;
+    let store = Store::open_read_only(&ws.database_path())?;
+    store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
+    Ok((ws, store))
+}
+
 pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
     let ws = Workspace::discover(g.workspace.as_deref())?;
     let store = Store::open(&ws.database_path())?;
@@ -64,8 +72,17 @@ pub(crate) struct Analysis {
 }
 
 impl Analysis {
+    /// For reading: the database is opened read-only.
     pub fn open(g: &crate::cli::GlobalArgs, as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
-        let (ws, store) = open_workspace(g)?;
+        Analysis::with(open_workspace_read_only(g)?, as_of_flag)
+    }
+
+    /// For commands that write (score).
+    pub fn open_for_writing(g: &crate::cli::GlobalArgs, as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
+        Analysis::with(open_workspace(g)?, as_of_flag)
+    }
+
+    fn with((ws, store): (Workspace, Store), as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
         let catalog = crate::queries::Catalog::load(Some(&ws.queries_dir()))?;
         let day = as_of(as_of_flag, &ws)?;
         let ctx = crate::queries::QueryContext::new(
@@ -80,6 +97,11 @@ impl Analysis {
 
     pub fn run(&self, id: &str, extra: &[(&str, crate::store::Param)]) -> Result<crate::store::ResultSet> {
         self.catalog.run_with(&self.store, id, &self.ctx, extra)
+    }
+
+    /// Customer search: indexed matches, then contained and misspelt ones if too few.
+    pub fn search(&self, q: &str, limit: i64) -> Result<crate::store::ResultSet> {
+        crate::queries::search::run(&self.store, &self.catalog, &self.ctx, q, limit)
     }
 }
 

@@ -24,7 +24,7 @@ pub fn fit_json(fit: &FitReport) -> serde_json::Value {
 }
 
 pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
-    let mut a = Analysis::open(g, args.as_of.as_of)?;
+    let mut a = Analysis::open_for_writing(g, args.as_of.as_of)?;
     let settings = a.settings.models.clone();
     let started = std::time::Instant::now();
     let (rows, fit) = scoring::score(&a.store, &a.catalog, &a.ctx, &settings)?;

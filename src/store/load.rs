@@ -569,11 +569,14 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     )
     .context("refreshing tag segments")?;
     conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
+    conn.execute_batch(SEARCH_INDEX).context("refreshing the search index")?;
     Ok(())
 }
 
 /// Rebuilds the tables derived from customers and orders (customer_summary, order_currencies).
 const SUMMARY: &str = include_str!("summary.sql");
+/// Rebuilds the customer search index (customer_search, search_words).
+const SEARCH_INDEX: &str = include_str!("search_index.sql");
 
 impl Store {
     /// The committed import of a file with these exact bytes, if any.

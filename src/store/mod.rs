@@ -28,6 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("model scores", include_str!("migrations/0004_model_scores.sql")),
     ("customer summary", concat!(include_str!("migrations/0005_customer_summary.sql"), include_str!("summary.sql"))),
     ("lookup indexes", include_str!("migrations/0006_lookup_indexes.sql")),
+    ("search index", concat!(include_str!("migrations/0007_search_index.sql"), include_str!("search_index.sql"))),
 ];
 
 /// The schema version this scudo writes.
@@ -85,16 +86,36 @@ impl Store {
         Store::connect(path)
     }
 
+    /// Opens an existing database for reading only, so that other readers can share it. A database
+    /// older than this scudo is first migrated through a short read-write open.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        Store::open_reading(path, false)
+    }
+
     /// Opens the database for reading only, with no access to other files (no COPY, no
     /// read_csv, no ATTACH): for running SQL the user wrote. Migrates first when needed.
     pub fn open_sandboxed(path: &Path) -> Result<Store> {
+        Store::open_reading(path, true)
+    }
+
+    fn open_reading(path: &Path, sandboxed: bool) -> Result<Store> {
+        let config = || -> Result<duckdb::Config> {
+            duckdb::Config::default()
+                .access_mode(duckdb::AccessMode::ReadOnly)
+                .and_then(|c| c.enable_external_access(!sandboxed))
+                .and_then(|c| c.enable_autoload_extension(false))
+                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
+        };
+        if !path.is_file() {
+            return Store::open(path);
+        }
+        let store = Store::connect_with(path, config()?, false)?;
+        if store.schema_version()? == SCHEMA_VERSION {
+            return Ok(store);
+        }
+        drop(store);
         drop(Store::open(path)?);
-        let config = duckdb::Config::default()
-            .access_mode(duckdb::AccessMode::ReadOnly)
-            .and_then(|c| c.enable_external_access(false))
-            .and_then(|c| c.enable_autoload_extension(false))
-            .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))?;
-        Store::connect_with(path, config, false)
+        Store::connect_with(path, config()?, false)
     }
 
     fn connect(path: &Path) -> Result<Store> {

@@ -254,6 +254,24 @@ fn search_finds_by_prefix_word_and_typo() {
     assert_eq!(first("DAVID.PARK@PARKDESIGN.EXAMPLE.COM").as_deref(), Some("David Park"));
     assert_eq!(first("Park Design").as_deref(), Some("David Park"), "by company");
     assert_eq!(first("zzzzqqq"), None);
+    // Phone numbers in any punctuation: a prefix of the digits, or digits inside the number.
+    assert_eq!(first("+1 305 555").as_deref(), Some("Emma Rodriguez"));
+    assert_eq!(first("555-0107").as_deref(), Some("Mike Johnson"));
+    // Contained and misspelt words are looked for when nothing starts with the text.
+    assert_eq!(first("ohnso").as_deref(), Some("Mike Johnson"));
+    assert_eq!(first("mike jonson").as_deref(), Some("Mike Johnson"), "every word may be misspelt");
+    let scores = |q: &str| -> Vec<f64> {
+        json(&s, &ws, &["customers", "search", q])["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["score"].as_f64().unwrap())
+            .collect()
+    };
+    assert_eq!(scores("cust-000007"), [100.0], "an exact id is one customer");
+    assert!(scores("ohnso").iter().all(|&v| v == 70.0));
+    let typo = scores("jonson");
+    assert!(typo[0] < 65.0 && typo[0] >= 55.0, "{typo:?}");
 }
 
 #[test]

@@ -211,6 +211,7 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
         db.execute_batch(
             "DROP TABLE customer_summary; DROP TABLE order_currencies;
              DROP INDEX orders_by_customer; DROP INDEX order_items_by_order;
+             DROP TABLE customer_search; DROP TABLE search_words;
              UPDATE scudo_meta SET value = '4' WHERE key = 'schema_version';",
         )
         .unwrap();
@@ -220,7 +221,8 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
     let db = Scudo::db(&ws);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_summary"), 10);
-    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "6");
+    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "7");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_search WHERE term = 'mike' AND field = 'word'"), 1);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM duckdb_indexes() WHERE index_name LIKE '%_by_%'"), 2);
 }
 

@@ -6,7 +6,7 @@
 SELECT
     st.customer_id,
     st.stage,
-    COALESCE((SELECT list(m.segment_id ORDER BY m.segment_id) FROM segment_members m WHERE m.customer_id = st.customer_id), []) AS segments,
+    st.segment_ids AS segments,
     r.recency_score, r.frequency_score, r.monetary_score, r.rfm,
     CASE WHEN r.rfm IS NULL THEN 'Prospects' ELSE rfm_group(r.recency_score, r.frequency_score, r.monetary_score) END AS rfm_group
 FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue) st

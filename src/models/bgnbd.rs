@@ -2,12 +2,9 @@
 //! Poisson process with rate λ ~ Gamma(r, α) while a customer is alive; after each purchase the
 //! customer drops out with probability p ~ Beta(a, b).
 
-use super::data::Grouped;
-use super::optimize::fit_positive;
+use super::data::{Grouped, IndexedTimes};
+use super::optimize::{fit_positive, fit_positive_from};
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
-
-/// Per distinct x: x, the terms that depend on x alone (head, lead), and the customers' times.
-type XTerms<'a> = (f64, f64, f64, &'a [(f64, f64, f64)]);
 
 /// Fitted BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,49 +26,53 @@ impl BgNbd {
         a1 + a2 + log_add_exp(a3, a4)
     }
 
-    /// Σ ln L over grouped data, with the x-only terms computed once per distinct x and the rows
-    /// summed on two threads when there are many.
+    /// Σ ln L over grouped data: the x-only terms once per distinct x, ln(α + t) once per distinct
+    /// time, and the rows summed on two threads when there are many.
     pub fn total_ln_likelihood(&self, data: &Grouped) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let (ln_alpha, ln_a, lb_ab, lg_r) = (alpha.ln(), a.ln(), ln_beta(a, b), ln_gamma(r));
+        let ln_t: Vec<f64> = data.times.iter().map(|t| (alpha + t).ln()).collect();
         // (x, head, lead, rows) per distinct x.
-        let terms: Vec<XTerms<'_>> = data
-            .by_x
+        let terms: Vec<(f64, f64, f64, &IndexedTimes)> = data
+            .indexed
             .iter()
             .map(|(x, rows)| {
                 let x = *x;
                 let head = ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab;
                 let lead = if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY };
-                (x, head, lead, rows.as_slice())
+                (x, head, lead, rows)
             })
             .collect();
-        let sum = |part: &[XTerms<'_>], half: Option<bool>| -> f64 {
+        let sum = |part: u8| -> f64 {
             let mut total = 0.0;
-            for (x, head, lead, rows) in part {
-                let (start, end) = match half {
-                    None => (0, rows.len()),
-                    Some(first) => {
-                        if first {
-                            (0, rows.len() / 2)
-                        } else {
-                            (rows.len() / 2, rows.len())
-                        }
-                    }
+            for &(x, head, lead, rows) in &terms {
+                let rows = match part {
+                    0 => rows,
+                    1 => &rows[..rows.len() / 2],
+                    _ => &rows[rows.len() / 2..],
                 };
-                for (t_x, t, w) in &rows[start..end] {
-                    let a3 = -(r + x) * (alpha + t).ln();
-                    let a4 = lead - (r + x) * (alpha + t_x).ln();
-                    total += w * (head + log_add_exp(a3, a4));
+                let k = r + x;
+                if lead == f64::NEG_INFINITY {
+                    for &(_, t, w) in rows {
+                        total += w * (head - k * ln_t[t as usize]);
+                    }
+                } else {
+                    for &(t_x, t, w) in rows {
+                        let a3 = -k * ln_t[t as usize];
+                        let a4 = lead - k * ln_t[t_x as usize];
+                        let (hi, lo) = if a3 > a4 { (a3, a4) } else { (a4, a3) };
+                        total += w * (head + hi + (lo - hi).exp().ln_1p());
+                    }
                 }
             }
             total
         };
         if data.len() < 20_000 {
-            return sum(&terms, None);
+            return sum(0);
         }
         std::thread::scope(|scope| {
-            let other = scope.spawn(|| sum(&terms, Some(false)));
-            let mine = sum(&terms, Some(true));
+            let other = scope.spawn(|| sum(2));
+            let mine = sum(1);
             mine + other.join().unwrap_or(f64::NAN)
         })
     }
@@ -79,7 +80,14 @@ impl BgNbd {
     /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
     pub fn fit(data: &Grouped) -> (BgNbd, f64) {
         let at = |p: &[f64]| BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
-        let m = at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)));
+        // Large data: fit a sample of about 20,000 groups first, then all of it from there.
+        let m = if data.len() > 100_000 {
+            let sample = data.sample(20_000);
+            let start = fit_positive(4, sample.customers, |p| at(p).total_ln_likelihood(&sample));
+            at(&fit_positive_from(&start, 0.05, data.customers, |p| at(p).total_ln_likelihood(data)))
+        } else {
+            at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)))
+        };
         (m, m.total_ln_likelihood(data))
     }
 

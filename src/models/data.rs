@@ -20,12 +20,20 @@ pub struct Summary {
 /// Customers sharing one x: (t_x, T, how many) sorted.
 pub type Times = Vec<(f64, f64, f64)>;
 
+/// [`Times`] with t_x and T as indexes into [`Grouped::times`].
+pub type IndexedTimes = Vec<(u32, u32, f64)>;
+
 /// Customers with the same (x, t_x, T) share one likelihood term: grouped by x, then by times.
 #[derive(Debug, Clone, Default)]
 pub struct Grouped {
     /// (x, [(t_x, T, count)]) sorted by x.
     pub by_x: Vec<(f64, Times)>,
     pub customers: f64,
+    /// Every distinct time value (t_x or T), sorted. Times are whole days in model units, so there
+    /// are a few thousand at most: a likelihood computes ln(α + t) once per value, not per row.
+    pub times: Vec<f64>,
+    /// by_x with t_x and T as indexes into `times`.
+    pub indexed: Vec<(f64, IndexedTimes)>,
 }
 
 impl Grouped {
@@ -44,7 +52,45 @@ impl Grouped {
             })
             .collect();
         by_x.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Grouped { by_x, customers: data.len() as f64 }
+        Grouped::from_by_x(by_x, data.len() as f64)
+    }
+
+    /// Every k-th group, so that about `rows` remain (with their counts): a cheap stand-in for the
+    /// whole data set, to find a starting point for the fit on all of it.
+    pub fn sample(&self, rows: usize) -> Grouped {
+        let k = self.len().div_ceil(rows.max(1)).max(1);
+        let mut i = 0usize;
+        let mut customers = 0.0;
+        let by_x = self
+            .by_x
+            .iter()
+            .map(|(x, v)| {
+                let kept: Times = v
+                    .iter()
+                    .filter(|_| {
+                        i += 1;
+                        (i - 1).is_multiple_of(k)
+                    })
+                    .copied()
+                    .collect();
+                customers += kept.iter().map(|r| r.2).sum::<f64>();
+                (*x, kept)
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        Grouped::from_by_x(by_x, customers)
+    }
+
+    fn from_by_x(by_x: Vec<(f64, Times)>, customers: f64) -> Grouped {
+        let mut times: Vec<f64> = by_x.iter().flat_map(|(_, v)| v.iter().flat_map(|&(t_x, t, _)| [t_x, t])).collect();
+        times.sort_by(f64::total_cmp);
+        times.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        let slot: HashMap<u64, u32> = times.iter().enumerate().map(|(i, t)| (t.to_bits(), i as u32)).collect();
+        let indexed = by_x
+            .iter()
+            .map(|(x, v)| (*x, v.iter().map(|&(t_x, t, w)| (slot[&t_x.to_bits()], slot[&t.to_bits()], w)).collect()))
+            .collect();
+        Grouped { by_x, customers, times, indexed }
     }
 
     /// Distinct (x, t_x, T) combinations.

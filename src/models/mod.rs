@@ -147,6 +147,25 @@ mod tests {
     }
 
     #[test]
+    fn grouped_likelihoods_equal_the_sum_over_customers() {
+        // 30k customers: the two-thread path; times continuous (every one distinct) and whole
+        // days (shared), x = 0 and x > 0.
+        let mut data = simulate_bgnbd(30_000, (0.8, 5.0, 0.6, 3.0), 5);
+        for s in data.iter_mut().step_by(2) {
+            s.t_x = (s.t_x * 7.0).round() / 7.0;
+            s.t = (s.t * 7.0).round() / 7.0;
+        }
+        let g = Grouped::new(&data);
+        for m in
+            [bgnbd::BgNbd { r: 0.8, alpha: 5.0, a: 0.6, b: 3.0 }, bgnbd::BgNbd { r: 2.5, alpha: 0.3, a: 4.0, b: 0.9 }]
+        {
+            let each: f64 = data.iter().map(|s| m.ln_likelihood(s.x, s.t_x, s.t)).sum();
+            let grouped = m.total_ln_likelihood(&g);
+            assert!((each - grouped).abs() <= 1e-9 * each.abs(), "{each} vs {grouped}");
+        }
+    }
+
+    #[test]
     fn bgnbd_and_gamma_gamma_recover_simulated_parameters() {
         let truth = (0.8, 5.0, 0.6, 3.0);
         let data = simulate_bgnbd(30_000, truth, 11);

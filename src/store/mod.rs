@@ -260,7 +260,8 @@ pub fn print_timings(on: bool) {
     TIMINGS.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn timing(origin: &str, started: std::time::Instant, rows: Option<usize>) {
+/// With `--timings`, prints how long `origin` took since `started` (and how many rows it returned).
+pub(crate) fn timing(origin: &str, started: std::time::Instant, rows: Option<usize>) {
     if TIMINGS.load(std::sync::atomic::Ordering::Relaxed) {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match rows {

@@ -451,6 +451,8 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
 
 /// Merges staged rows into the model; returns the counts.
 fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mark = |what: &str| super::timing(what, started, None);
     // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
     let latest: Vec<String> =
         CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
@@ -474,6 +476,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
         changed = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) IS DISTINCT FROM c.{f}")).collect::<Vec<_>>().join(" OR "),
     ))
     .context("merging customers")?;
+    mark("import: merging customers");
     counts.customers_inserted = count(conn, "SELECT count(*) FROM _m_customers WHERE is_new")?;
     counts.customers_updated = count(conn, "SELECT count(*) FROM _m_customers WHERE is_changed")?;
     counts.customers_unchanged = count(conn, "SELECT count(*) FROM _m_customers WHERE NOT is_new AND NOT is_changed")?;
@@ -488,6 +491,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     .context("writing customers")?;
     conn.execute("INSERT INTO customer_sources SELECT *, ? FROM _stg_sources", params![import_id])
         .context("writing customer sources")?;
+    mark("import: writing customers and sources");
 
     // Orders: the last occurrence of an order in the file wins; an order is unchanged only when
     // every field and every line item is the same.
@@ -509,6 +513,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
         changed = ORDER_FIELDS.iter().map(|f| format!("s.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR "),
     ))
     .context("comparing orders")?;
+    mark("import: comparing orders");
     counts.orders_inserted = count(conn, "SELECT count(*) FROM _m_orders WHERE is_new")?;
     counts.orders_updated = count(conn, "SELECT count(*) FROM _m_orders WHERE is_changed")?;
     counts.orders_unchanged = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new AND NOT is_changed")?;
@@ -517,11 +522,13 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
          DELETE FROM orders WHERE order_id IN (SELECT order_id FROM _m_orders WHERE is_changed);",
     )
     .context("replacing changed orders")?;
+    mark("import: replacing changed orders");
     conn.execute(
         &format!("INSERT INTO orders (order_id, {order_cols}, import_id) SELECT order_id, {order_cols}, ? FROM _m_orders WHERE is_new OR is_changed"),
         params![import_id],
     )
     .context("writing orders")?;
+    mark("import: writing orders");
     conn.execute_batch(
         "INSERT INTO order_items (order_id, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
             SELECT i.order_id, i.line_no, i.sku, i.name, i.vendor, COALESCE(i.category, p.category), i.quantity,
@@ -535,6 +542,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
               AND (customers.created_at IS NULL OR customers.created_at > f.first_order);",
     )
     .context("writing order items")?;
+    mark("import: writing order items");
 
     // Products: upsert by SKU, then give existing line items their category.
     conn.execute_batch(
@@ -568,8 +576,11 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
          DELETE FROM segments WHERE kind = 'tag' AND segment_id NOT IN (SELECT segment_id FROM segment_members);",
     )
     .context("refreshing tag segments")?;
+    mark("import: refreshing tag segments");
     conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
+    mark("import: refreshing the customer summary");
     conn.execute_batch(SEARCH_INDEX).context("refreshing the search index")?;
+    mark("import: refreshing the search index");
     Ok(())
 }
 
@@ -622,6 +633,7 @@ impl Store {
         parse: impl FnOnce(&mut dyn Sink) -> Result<u64> + Send,
     ) -> Result<(ImportCounts, Vec<Reject>)> {
         let started = Utc::now().naive_utc();
+        let started_at = std::time::Instant::now();
         let conn = self.conn_mut();
         let tx = conn.transaction()?;
         tx.execute_batch(DROP_STAGING)?;
@@ -667,6 +679,7 @@ impl Store {
         }
         loader.orders.flush().context("staging orders")?;
         loader.items.flush().context("staging line items")?;
+        super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
         drop(loader);
         let mut counts = ImportCounts {
@@ -709,6 +722,7 @@ impl Store {
             counts.import_id = None;
         } else {
             tx.commit().context("cannot commit the import; the database is unchanged")?;
+            super::timing("import: committed", started_at, None);
         }
         Ok((counts, rejects))
     }

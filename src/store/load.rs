@@ -136,6 +136,28 @@ const ITEM_STAGE: &[Kind] = &[
     Kind::Bool,
 ];
 
+/// The column kinds of _stg_customers and _stg_sources, in order.
+const CUSTOMER_STAGE: &[Kind] = &[
+    Kind::Text,
+    Kind::BigInt,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Timestamp,
+    Kind::Bool,
+    Kind::Text,
+    Kind::Money,
+    Kind::BigInt,
+    Kind::Text,
+];
+const SOURCE_STAGE: &[Kind] = &[Kind::Text; 6];
+
 const STAGING: &str = "
 CREATE TEMP TABLE _stg_customers (customer_id VARCHAR, seq BIGINT, email VARCHAR, phone VARCHAR,
     first_name VARCHAR, last_name VARCHAR, name VARCHAR, company VARCHAR, city VARCHAR, region VARCHAR,
@@ -207,8 +229,8 @@ fn source_key(source: &str, key: &str) -> String {
 struct Loader<'c> {
     source: String,
     ids: Identities,
-    customers: Appender<'c>,
-    sources: Appender<'c>,
+    customers: Stage<'c>,
+    sources: Stage<'c>,
     orders: Stage<'c>,
     items: Stage<'c>,
     products: Appender<'c>,
@@ -292,14 +314,14 @@ impl Loader<'_> {
                 continue;
             }
             self.ids.by_key.insert(full, cid.clone());
-            self.sources.append_row(appender_params_from_iter([
+            self.sources.append(vec![
                 Value::Text(source.clone()),
                 Value::Text(key),
                 Value::Text(cid.clone()),
                 text(&identity.source_customer_id),
                 text(&identity.email),
                 text(&identity.phone),
-            ]))?;
+            ])?;
         }
         if let Some(e) = &identity.email {
             self.ids.by_email.entry(e.clone()).or_insert_with(|| cid.clone());
@@ -331,7 +353,7 @@ impl Loader<'_> {
 
     fn append_customer(&mut self, cid: &str, c: &CustomerRecord) -> Result<()> {
         self.seq += 1;
-        self.customers.append_row(appender_params_from_iter([
+        self.customers.append(vec![
             Value::Text(cid.to_string()),
             Value::BigInt(self.seq),
             text(&c.email),
@@ -349,7 +371,7 @@ impl Loader<'_> {
             opt_money(c.reported_total_spent),
             c.reported_orders_count.map_or(Value::Null, Value::BigInt),
             text(&c.lifecycle),
-        ]))?;
+        ])?;
         Ok(())
     }
 }
@@ -643,8 +665,8 @@ impl Store {
         let mut loader = Loader {
             source: meta.source.clone(),
             ids,
-            customers: tx.appender_to_catalog_and_db("_stg_customers", "temp", "main")?,
-            sources: tx.appender_to_catalog_and_db("_stg_sources", "temp", "main")?,
+            customers: Stage::new(tx.appender_to_catalog_and_db("_stg_customers", "temp", "main")?, CUSTOMER_STAGE),
+            sources: Stage::new(tx.appender_to_catalog_and_db("_stg_sources", "temp", "main")?, SOURCE_STAGE),
             orders: Stage::new(tx.appender_to_catalog_and_db("_stg_orders", "temp", "main")?, ORDER_STAGE),
             items: Stage::new(tx.appender_to_catalog_and_db("_stg_items", "temp", "main")?, ITEM_STAGE),
             products: tx.appender_to_catalog_and_db("_stg_products", "temp", "main")?,
@@ -674,9 +696,9 @@ impl Store {
             parsed
         })?;
         loader.flush_customers()?;
-        for a in [&mut loader.customers, &mut loader.sources, &mut loader.products] {
-            a.flush().context("staging rows")?;
-        }
+        loader.customers.flush().context("staging customers")?;
+        loader.sources.flush().context("staging customer sources")?;
+        loader.products.flush().context("staging products")?;
         loader.orders.flush().context("staging orders")?;
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));

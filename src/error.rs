@@ -41,7 +41,18 @@ pub fn report(err: &anyhow::Error) -> Exit {
     }
     let text = format!("{err:#}");
     eprintln!("error: {}", strip_control(&text));
+    if let Some(hint) = hint(&text) {
+        eprintln!("hint: {hint}");
+    }
     Exit::Error
+}
+
+/// What to do about errors whose message alone does not say it.
+fn hint(text: &str) -> Option<&'static str> {
+    text.contains("Out of Memory Error").then_some(
+        "DuckDB reached its memory cap: raise `memory_limit` under [workspace] in scudo.toml (or set \
+         SCUDO_WORKSPACE_MEMORY_LIMIT, e.g. 6GB) and run the command again; the step that failed changed nothing",
+    )
 }
 
 /// Control characters from data (a file name, a cell) must not drive the terminal.
@@ -52,6 +63,16 @@ fn strip_control(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_of_memory_gets_a_hint() {
+        assert!(
+            hint("writing order items: Out of Memory Error: could not allocate block")
+                .unwrap()
+                .contains("memory_limit")
+        );
+        assert_eq!(hint("no such table"), None);
+    }
 
     #[test]
     fn broken_pipe_is_success() {

@@ -400,3 +400,58 @@ fn a_bad_mapping_file_is_a_clear_error_and_writes_nothing() {
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM import_log"), 0);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM orders"), 0);
 }
+
+#[test]
+fn one_customer_on_many_orders_keeps_the_latest_details() {
+    // An orders export repeats the customer on every order, with what the order said then: the
+    // latest non-empty value of each field wins and the earliest date is kept. (An order's Tags
+    // are the order's, not the customer's.)
+    let (s, ws) = Scudo::workspace();
+    let header = std::fs::read_to_string(fixture("shopify_orders_later.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let row = |values: &[(&str, &str)]| -> String {
+        cols.iter()
+            .map(|c| values.iter().find(|(k, _)| k == c).map(|(_, v)| v.to_string()).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let order = |name: &str, at: &str, billing: &str, phone: &str, city: &str, tags: &str| {
+        row(&[
+            ("Name", name),
+            ("Email", "rosa@example.com"),
+            ("Financial Status", "paid"),
+            ("Currency", "USD"),
+            ("Subtotal", "10.00"),
+            ("Total", "10.00"),
+            ("Created at", at),
+            ("Lineitem quantity", "1"),
+            ("Lineitem name", "Soap"),
+            ("Lineitem price", "10.00"),
+            ("Billing Name", billing),
+            ("Billing Phone", phone),
+            ("Billing City", city),
+            ("Tags", tags),
+            ("Id", &name[1..]),
+        ])
+    };
+    let csv = [
+        header.to_string(),
+        order("#1", "2024-01-05 10:00:00 +0000", "Rosa Diaz", "+1 555 0100", "Austin", "\"vip\""),
+        order("#2", "2024-02-05 10:00:00 +0000", "Rosa Diaz", "+1 555 0100", "Austin", "\"vip\""),
+        order("#3", "2024-03-05 10:00:00 +0000", "Rosa M. Diaz", "", "Dallas", "\"wholesale\""),
+        order("#4", "2024-04-05 10:00:00 +0000", "Rosa M. Diaz", "", "Dallas", "\"wholesale\""),
+    ]
+    .join("\n");
+    let file = s.path().join("orders_export.csv");
+    std::fs::write(&file, csv + "\n").unwrap();
+    let r = ingest(&s, &ws, &[file.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["orders"]["inserted"], 4, "{r}");
+    assert_eq!(r["files"][0]["customers"]["inserted"], 1, "{r}");
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customers"), 1);
+    assert_eq!(scalar_text(&db, "SELECT name FROM customers"), "Rosa M. Diaz", "the latest name");
+    assert_eq!(scalar_text(&db, "SELECT city FROM customers"), "Dallas");
+    assert_eq!(scalar_text(&db, "SELECT phone FROM customers"), "+1 555 0100", "an empty phone keeps the earlier one");
+    assert_eq!(scalar_text(&db, "SELECT created_at::DATE::VARCHAR FROM customers"), "2024-01-05");
+}

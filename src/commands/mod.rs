@@ -50,9 +50,11 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
 /// The workspace of this invocation and its opened, migrated store.
 /// The workspace with its database open for reading only (other readers may share it).
 pub(crate) fn open_workspace_read_only(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
+    let started = std::time::Instant::now();
     let ws = Workspace::discover(g.workspace.as_deref())?;
     let store = Store::open_read_only(&ws.database_path())?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
+    crate::store::timing("opening the workspace", started, None);
     Ok((ws, store))
 }
 
@@ -83,7 +85,9 @@ impl Analysis {
     }
 
     fn with((ws, store): (Workspace, Store), as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
+        let started = std::time::Instant::now();
         let catalog = crate::queries::Catalog::load(Some(&ws.queries_dir()))?;
+        crate::store::timing("loading the query files", started, Some(catalog.files.len()));
         let day = as_of(as_of_flag, &ws)?;
         let ctx = crate::queries::QueryContext::new(
             &store,

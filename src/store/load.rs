@@ -567,7 +567,21 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
         )?;
     }
 
-    // Segments from tags: one segment per tag, members are the customers carrying it.
+    // Tag segments and the search index depend on the customers alone: when this import inserted
+    // or changed none (an orders export of known customers), they stay as they are.
+    let customers_changed = counts.customers_inserted + counts.customers_updated > 0;
+    if customers_changed {
+        refresh_customer_derived(conn)?;
+        mark("import: refreshing tag segments and the search index");
+    }
+    conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
+    mark("import: refreshing the customer summary");
+    Ok(())
+}
+
+/// Segments from tags (one segment per tag, members are the customers carrying it) and the
+/// search index.
+fn refresh_customer_derived(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "INSERT INTO segments
             SELECT DISTINCT 'tag:' || t, t, 'Customers tagged ' || t, 'tag'
@@ -577,11 +591,7 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
          DELETE FROM segments WHERE kind = 'tag' AND segment_id NOT IN (SELECT segment_id FROM segment_members);",
     )
     .context("refreshing tag segments")?;
-    mark("import: refreshing tag segments");
-    conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
-    mark("import: refreshing the customer summary");
     conn.execute_batch(SEARCH_INDEX).context("refreshing the search index")?;
-    mark("import: refreshing the search index");
     Ok(())
 }
 

@@ -454,4 +454,9 @@ fn one_customer_on_many_orders_keeps_the_latest_details() {
     assert_eq!(scalar_text(&db, "SELECT city FROM customers"), "Dallas");
     assert_eq!(scalar_text(&db, "SELECT phone FROM customers"), "+1 555 0100", "an empty phone keeps the earlier one");
     assert_eq!(scalar_text(&db, "SELECT created_at::DATE::VARCHAR FROM customers"), "2024-01-05");
+    drop(db);
+    // The search index follows the import: the customer is found by the latest name.
+    let found =
+        s.ok(&["--workspace", ws.to_str().unwrap(), "customers", "search", "rosa m", "--format", "json"]).json();
+    assert_eq!(found["rows"][0]["name"], "Rosa M. Diaz", "{found}");
 }

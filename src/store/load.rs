@@ -242,6 +242,17 @@ struct Loader<'c> {
     /// tags and takes the earliest creation date). Holding fingerprints rather than the records
     /// keeps a ten-million-order import about a gigabyte smaller.
     staged: HashMap<String, u64>,
+    /// Fingerprints of the order ids staged so far: a repeat (or a fingerprint collision, which
+    /// only costs time) sends the merge down the path that keeps each order's last occurrence.
+    order_ids: std::collections::HashSet<u64>,
+    repeated_orders: bool,
+}
+
+fn hash_of(v: &impl std::hash::Hash) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
 
 /// A 64-bit fingerprint of what a customer record says (identity aside: it resolved to the
@@ -381,6 +392,9 @@ impl Sink for Loader<'_> {
         };
         self.stage_customer(&cid, &o.customer)?;
         let order_id = format!("{}:{}", self.source, o.source_order_id);
+        if !self.order_ids.insert(hash_of(&order_id)) {
+            self.repeated_orders = true;
+        }
         self.seq += 1;
         let seq = self.seq;
         let net = o.net_total().unwrap_or(Money::ZERO);
@@ -451,7 +465,7 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
 }
 
 /// Merges staged rows into the model; returns the counts.
-fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result<()> {
+fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut ImportCounts) -> Result<()> {
     let started = std::time::Instant::now();
     let mark = |what: &str| super::timing(what, started, None);
     // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
@@ -497,23 +511,42 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     // Orders: the last occurrence of an order in the file wins; an order is unchanged only when
     // every field and every line item is the same.
     let order_cols = ORDER_FIELDS.join(", ");
+    // When no order id repeats in the file (the usual case), every staged order and item is its
+    // order's only occurrence: no deduplication, and no join of the items to the orders.
+    let (latest, items) = if repeated_orders {
+        ("SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1", "_m_items")
+    } else {
+        ("SELECT * FROM _stg_orders", "_stg_items")
+    };
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE _m_orders AS
-         WITH s AS (SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1)
+         WITH s AS ({latest})
          SELECT s.*, o.order_id IS NULL AS is_new,
                 o.order_id IS NOT NULL AND ({changed}) AS is_changed
-         FROM s LEFT JOIN orders o ON o.order_id = s.order_id;
-         CREATE TEMP TABLE _m_items AS SELECT i.* FROM _stg_items i JOIN _m_orders m ON m.order_id = i.order_id AND m.seq = i.seq;
-         UPDATE _m_orders SET is_changed = true WHERE NOT is_new AND NOT is_changed AND order_id IN (
-            SELECT order_id FROM (
-                (SELECT {ITEM_COMPARED} FROM _m_items
-                 EXCEPT SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders))
-                UNION ALL
-                (SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders)
-                 EXCEPT SELECT {ITEM_COMPARED} FROM _m_items)));",
+         FROM s LEFT JOIN orders o ON o.order_id = s.order_id;",
         changed = ORDER_FIELDS.iter().map(|f| format!("s.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR "),
     ))
     .context("comparing orders")?;
+    if repeated_orders {
+        conn.execute_batch(
+            "CREATE TEMP TABLE _m_items AS SELECT i.* FROM _stg_items i JOIN _m_orders m ON m.order_id = i.order_id AND m.seq = i.seq;",
+        )
+        .context("comparing orders")?;
+    }
+    // Orders already in the database: changed when any line item differs, too.
+    let known = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new")?;
+    if known > 0 {
+        conn.execute_batch(&format!(
+            "UPDATE _m_orders SET is_changed = true WHERE NOT is_new AND NOT is_changed AND order_id IN (
+                SELECT order_id FROM (
+                    (SELECT {ITEM_COMPARED} FROM {items} WHERE order_id IN (SELECT order_id FROM _m_orders WHERE NOT is_new)
+                     EXCEPT SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders WHERE NOT is_new))
+                    UNION ALL
+                    (SELECT {ITEM_COMPARED} FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders WHERE NOT is_new)
+                     EXCEPT SELECT {ITEM_COMPARED} FROM {items} WHERE order_id IN (SELECT order_id FROM _m_orders WHERE NOT is_new))));"
+        ))
+        .context("comparing orders")?;
+    }
     mark("import: comparing orders");
     counts.orders_inserted = count(conn, "SELECT count(*) FROM _m_orders WHERE is_new")?;
     counts.orders_updated = count(conn, "SELECT count(*) FROM _m_orders WHERE is_changed")?;
@@ -530,18 +563,24 @@ fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result
     )
     .context("writing orders")?;
     mark("import: writing orders");
-    conn.execute_batch(
+    // Items of the orders written: all of them when every order is new.
+    let written = if known == 0 {
+        String::new()
+    } else {
+        "WHERE i.order_id IN (SELECT order_id FROM _m_orders WHERE is_new OR is_changed)".to_string()
+    };
+    conn.execute_batch(&format!(
         "INSERT INTO order_items (order_id, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
             SELECT i.order_id, i.line_no, i.sku, i.name, i.vendor, COALESCE(i.category, p.category), i.quantity,
                    i.unit_price, i.discount, i.line_total, i.is_tip
-            FROM _m_items i JOIN _m_orders m ON m.order_id = i.order_id LEFT JOIN products p ON p.sku = i.sku
-            WHERE m.is_new OR m.is_changed;
+            FROM {items} i LEFT JOIN products p ON p.sku = i.sku
+            {written};
          UPDATE customers SET created_at = f.first_order
             FROM (SELECT customer_id, min(ordered_at) AS first_order FROM orders
                   WHERE customer_id IN (SELECT DISTINCT customer_id FROM _m_orders) GROUP BY customer_id) f
             WHERE customers.customer_id = f.customer_id
               AND (customers.created_at IS NULL OR customers.created_at > f.first_order);",
-    )
+    ))
     .context("writing order items")?;
     mark("import: writing order items");
 
@@ -662,6 +701,8 @@ impl Store {
             seq: 0,
             rejects: Vec::new(),
             staged: HashMap::new(),
+            order_ids: Default::default(),
+            repeated_orders: false,
         };
         // Parse on a second thread while this one stages: the two halves of the work overlap.
         let rows_read = std::thread::scope(|scope| -> Result<u64> {
@@ -691,6 +732,7 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
+        let repeated_orders = loader.repeated_orders;
         drop(loader);
         let mut counts = ImportCounts {
             import_id: Some(import_id),
@@ -698,7 +740,7 @@ impl Store {
             rows_rejected: rejects.len() as u64,
             ..Default::default()
         };
-        merge(&tx, import_id, &mut counts)?;
+        merge(&tx, import_id, repeated_orders, &mut counts)?;
         tx.execute_batch(DROP_STAGING)?;
         let finished = Utc::now().naive_utc();
         tx.execute(

@@ -1,11 +1,12 @@
 -- name: alerts.all
--- description: Every alert on a date, each with its kind and reason: at risk, inactive, a big customer's spend dropping, risk rising since the previous scoring run.
--- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- description: The alerts on a date, each with its kind and reason: at risk, inactive, a big customer's spend dropping, risk rising since the previous scoring run; the `limit` largest by revenue of each kind (0: all).
+-- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, limit INTEGER
 -- columns:
 --   kind          at_risk, inactive, spend_drop or risk_rising
 --   customer_id, name, stage
 --   reason        in words
 --   revenue       lifetime net revenue
+--   of_kind       how many alerts of this kind there are in all
 WITH st AS (
     SELECT * FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
 ),
@@ -44,7 +45,7 @@ rising AS (
       AND before.run_id = (SELECT run_id FROM previous_run)
       AND (rn.badness > rb.badness OR now_.churn_probability - before.churn_probability >= 0.10)
 )
-SELECT kind, customer_id, name, stage, reason, revenue FROM (
+SELECT kind, customer_id, name, stage, reason, revenue, count(*) OVER (PARTITION BY kind) AS of_kind FROM (
 SELECT 'at_risk' AS kind, customer_id, name, stage,
        'no order for ' || days_since_last_order || ' days' || COALESCE(' (usually every ' || typical_gap_days || ' days)', '') AS reason,
        revenue, 1 AS k
@@ -60,4 +61,6 @@ WHERE st.stage IN ('VIP', 'Active') AND w.previous_90 > 0 AND w.last_90 < 0.5 * 
 UNION ALL
 SELECT 'risk_rising', st.customer_id, st.name, st.stage, r.reason, st.revenue, 0
 FROM rising r JOIN st ON st.customer_id = r.customer_id
-) ORDER BY k, revenue DESC, customer_id;
+)
+QUALIFY $limit <= 0 OR row_number() OVER (PARTITION BY kind ORDER BY revenue DESC, customer_id) <= $limit
+ORDER BY k, revenue DESC, customer_id;

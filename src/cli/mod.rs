@@ -53,7 +53,7 @@ pub enum Command {
     /// Segments: performance, one segment's customers, or two side by side
     Segments(SegmentsArgs),
     /// Customers needing attention, each with the reason
-    Alerts(AnalysisArgs),
+    Alerts(AlertsArgs),
     /// Monthly acquisition cohorts: retention and cumulative revenue per customer
     Cohorts(AnalysisArgs),
     /// Find customers by name, email, phone or id (prefix and fuzzy)
@@ -113,6 +113,15 @@ pub struct AnalysisArgs {
     pub as_of: AsOfArgs,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// List the N largest (by revenue) of each kind of alert; 0 lists every one
+    #[arg(long, short = 'n', default_value_t = 25, value_parser = clap::value_parser!(i64).range(0..=10_000_000))]
+    pub limit: i64,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 #[derive(Debug, Args)]

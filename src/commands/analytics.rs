@@ -5,7 +5,8 @@ use anyhow::Result;
 
 use super::Analysis;
 use crate::cli::{
-    AnalysisArgs, CustomersAction, CustomersArgs, GlobalArgs, KpisArgs, ListArgs, SegmentsAction, SegmentsArgs,
+    AlertsArgs, AnalysisArgs, CustomersAction, CustomersArgs, GlobalArgs, KpisArgs, ListArgs, SegmentsAction,
+    SegmentsArgs,
 };
 use crate::error::{Exit, user};
 use crate::output::{self, analytics as render};
@@ -70,8 +71,31 @@ fn find_segment(perf: &crate::store::ResultSet, key: &str) -> Result<usize> {
     )
 }
 
-pub fn alerts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
-    rows("alerts.all", args, g)
+pub fn alerts(args: &AlertsArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open(g, args.analysis.as_of.as_of)?;
+    let rs = a.run("alerts.all", &[("limit", Param::Int(args.limit))])?;
+    output::emit(&render::results(&rs, &a.ctx, args.analysis.output.format))?;
+    if args.analysis.output.format == crate::cli::Format::Table
+        && !g.quiet
+        && let (Some(kind), Some(total)) = (rs.col("kind"), rs.col("of_kind"))
+    {
+        let mut kinds: Vec<(String, u64, u64)> = Vec::new();
+        for r in &rs.rows {
+            let (k, n) = (r[kind].to_text(), r[total].as_f64().unwrap_or(0.0) as u64);
+            match kinds.iter_mut().find(|(name, _, _)| *name == k) {
+                Some(e) => e.1 += 1,
+                None => kinds.push((k, 1, n)),
+            }
+        }
+        if kinds.iter().any(|(_, shown, all)| shown < all) {
+            let parts: Vec<String> = kinds
+                .iter()
+                .map(|(k, shown, all)| format!("{k} {shown} of {}", crate::output::group_thousands(*all)))
+                .collect();
+            eprintln!("showing the largest of each kind: {}; --limit 0 lists every one", parts.join(", "));
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 pub fn cohorts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {

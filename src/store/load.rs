@@ -514,7 +514,10 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
     // When no order id repeats in the file (the usual case), every staged order and item is its
     // order's only occurrence: no deduplication, and no join of the items to the orders.
     let (latest, items) = if repeated_orders {
-        ("SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1", "_m_items")
+        (
+            "SELECT * FROM _stg_orders QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY seq DESC) = 1",
+            "_m_items",
+        )
     } else {
         ("SELECT * FROM _stg_orders", "_stg_items")
     };

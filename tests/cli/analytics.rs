@@ -193,6 +193,12 @@ fn alerts_include_risk_rising_between_scoring_runs() {
         .map(|r| (r["kind"].as_str().unwrap(), r["name"].as_str().unwrap()))
         .collect();
     assert_eq!(kinds, [("at_risk", "Lisa Thompson"), ("at_risk", "Mike Johnson"), ("inactive", "Robert Wilson")]);
+    assert_eq!(before["rows"][0]["of_kind"], 2);
+    let one = json(&s, &ws, &["alerts", "--limit", "1"]);
+    let names: Vec<&str> = one["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Lisa Thompson", "Robert Wilson"], "the largest of each kind");
+    let text = s.run_in(&ws, &["alerts", "--limit", "1"]);
+    assert!(text.stderr.contains("at_risk 1 of 2") && text.stderr.contains("--limit 0"), "{}", text.stderr);
 
     let run = json(&s, &ws, &["score", "--as-of", "2024-06-30"]);
     assert_eq!(run["customers"], 9, "Olivia had not bought yet");

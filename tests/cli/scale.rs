@@ -106,8 +106,18 @@ fn scale_every_query_on_100k_generated_customers() {
     assert!((share - 0.40).abs() < 0.01, "NEWSLETTER holds 40% of customers, got {share}");
     run(&["segments", "show", "WHOLESALE"]);
     run(&["segments", "compare", "NEWSLETTER", "WHOLESALE"]);
+    // By default the 25 largest of each kind, each row saying how many there are in all.
     let alerts = run(&["alerts"]);
-    assert!(alerts["rows"].as_array().unwrap().len() > 1000);
+    let rows = alerts["rows"].as_array().unwrap();
+    let at_risk: Vec<&serde_json::Value> = rows.iter().filter(|r| r["kind"] == "at_risk").collect();
+    assert_eq!(at_risk.len(), 25);
+    let all_at_risk = at_risk[0]["of_kind"].as_u64().unwrap();
+    assert!(all_at_risk > 1000, "{all_at_risk}");
+    let revenues: Vec<f64> = at_risk.iter().map(|r| r["revenue"].to_string().parse().unwrap()).collect();
+    assert!(revenues.windows(2).all(|w| w[0] >= w[1]), "largest first");
+    let every = run(&["alerts", "--limit", "0"]);
+    let listed = every["rows"].as_array().unwrap().iter().filter(|r| r["kind"] == "at_risk").count() as u64;
+    assert_eq!(listed, all_at_risk);
     let cohorts = run(&["cohorts"]);
     let sizes: i64 = cohorts["rows"]
         .as_array()

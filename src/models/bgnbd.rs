@@ -3,7 +3,7 @@
 //! customer drops out with probability p ~ Beta(a, b).
 
 use super::data::{Grouped, IndexedTimes};
-use super::optimize::{fit_positive, fit_positive_from};
+use super::optimize::fit_grouped;
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
 /// Fitted BG/NBD parameters.
@@ -80,14 +80,7 @@ impl BgNbd {
     /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
     pub fn fit(data: &Grouped) -> (BgNbd, f64) {
         let at = |p: &[f64]| BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
-        // Large data: fit a sample of about 20,000 groups first, then all of it from there.
-        let m = if data.len() > 100_000 {
-            let sample = data.sample(20_000);
-            let start = fit_positive(4, sample.customers, |p| at(p).total_ln_likelihood(&sample));
-            at(&fit_positive_from(&start, 0.05, data.customers, |p| at(p).total_ln_likelihood(data)))
-        } else {
-            at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)))
-        };
+        let m = at(&fit_grouped(4, data, |p, d| at(p).total_ln_likelihood(d)));
         (m, m.total_ln_likelihood(data))
     }
 

@@ -166,6 +166,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fit_started_from_a_sample_finds_the_same_optimum() {
+        // 120,000 customers with continuous times: more than 100,000 groups, so BgNbd::fit starts
+        // from a fit on a sample; the direct fit from the default start must agree.
+        let data = simulate_bgnbd(120_000, (0.8, 5.0, 0.6, 3.0), 21);
+        let g = Grouped::new(&data);
+        assert!(g.len() > 100_000, "{} groups", g.len());
+        let (sampled, ll_sampled) = bgnbd::BgNbd::fit(&g);
+        let at = |p: &[f64]| bgnbd::BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
+        let direct = at(&optimize::fit_positive(4, g.customers, |p| at(p).total_ln_likelihood(&g)));
+        for (a, b) in
+            [(sampled.r, direct.r), (sampled.alpha, direct.alpha), (sampled.a, direct.a), (sampled.b, direct.b)]
+        {
+            assert!((a - b).abs() <= 1e-4 * b.abs(), "sampled {sampled:?} vs direct {direct:?}");
+        }
+        assert!(ll_sampled >= direct.total_ln_likelihood(&g) - 1e-6 * ll_sampled.abs());
+    }
+
+    #[test]
     fn bgnbd_and_gamma_gamma_recover_simulated_parameters() {
         let truth = (0.8, 5.0, 0.6, 3.0);
         let data = simulate_bgnbd(30_000, truth, 11);

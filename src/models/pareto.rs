@@ -3,7 +3,7 @@
 //! Hardie's note, in log space.
 
 use super::data::Grouped;
-use super::optimize::{fit_positive, fit_positive_from};
+use super::optimize::fit_grouped;
 use super::special::{ln_gamma, ln_hyp2f1_c_eq_a_plus_1, log_add_exp, log_sub_exp};
 
 /// Fitted Pareto/NBD parameters.
@@ -65,13 +65,7 @@ impl ParetoNbd {
     /// fitted on a sample of about 20,000 groups first, then in full from there.
     pub fn fit(data: &Grouped) -> (ParetoNbd, f64) {
         let at = |p: &[f64]| ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
-        let m = if data.len() > 100_000 {
-            let sample = data.sample(20_000);
-            let start = fit_positive(4, sample.customers, |p| at(p).total_ln_likelihood(&sample));
-            at(&fit_positive_from(&start, 0.05, data.customers, |p| at(p).total_ln_likelihood(data)))
-        } else {
-            at(&fit_positive(4, data.customers, |p| at(p).total_ln_likelihood(data)))
-        };
+        let m = at(&fit_grouped(4, data, |p, d| at(p).total_ln_likelihood(d)));
         (m, m.total_ln_likelihood(data))
     }
 

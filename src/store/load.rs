@@ -242,10 +242,10 @@ struct Loader<'c> {
     /// tags and takes the earliest creation date). Holding fingerprints rather than the records
     /// keeps a ten-million-order import about a gigabyte smaller.
     staged: HashMap<String, u64>,
-    /// Fingerprints of the order ids staged so far: a repeat (or a fingerprint collision, which
-    /// only costs time) sends the merge down the path that keeps each order's last occurrence.
-    order_ids: std::collections::HashSet<u64>,
-    repeated_orders: bool,
+    /// Fingerprints of the order ids staged, checked for repeats once the file is read: a repeat
+    /// (or a fingerprint collision, which only costs time) sends the merge down the path that
+    /// keeps each order's last occurrence. (8 bytes an order; a hash set took twice that.)
+    order_ids: Vec<u64>,
 }
 
 fn hash_of(v: &impl std::hash::Hash) -> u64 {
@@ -392,9 +392,7 @@ impl Sink for Loader<'_> {
         };
         self.stage_customer(&cid, &o.customer)?;
         let order_id = format!("{}:{}", self.source, o.source_order_id);
-        if !self.order_ids.insert(hash_of(&order_id)) {
-            self.repeated_orders = true;
-        }
+        self.order_ids.push(hash_of(&order_id));
         self.seq += 1;
         let seq = self.seq;
         let net = o.net_total().unwrap_or(Money::ZERO);
@@ -704,8 +702,7 @@ impl Store {
             seq: 0,
             rejects: Vec::new(),
             staged: HashMap::new(),
-            order_ids: Default::default(),
-            repeated_orders: false,
+            order_ids: Vec::new(),
         };
         // Parse on a second thread while this one stages: the two halves of the work overlap.
         let rows_read = std::thread::scope(|scope| -> Result<u64> {
@@ -735,7 +732,11 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
-        let repeated_orders = loader.repeated_orders;
+        let repeated_orders = {
+            let ids = &mut loader.order_ids;
+            ids.sort_unstable();
+            ids.windows(2).any(|w| w[0] == w[1])
+        };
         drop(loader);
         let mut counts = ImportCounts {
             import_id: Some(import_id),

@@ -25,6 +25,7 @@ use crate::store::Store;
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
     crate::store::print_timings(g.timings);
+    crate::store::print_notes(!g.quiet);
     match &cli.command {
         Command::Init(a) => init::run(a, g),
         Command::Demo(a) => demo::run(a, g),

@@ -213,6 +213,13 @@ impl Store {
         if current == SCHEMA_VERSION {
             return Ok(());
         }
+        if current > 0 && NOTES.load(std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "note: upgrading {} from schema version {current} to {SCHEMA_VERSION} (once; it rebuilds derived \
+                 tables and indexes, about a minute for a million customers)",
+                self.path.display()
+            );
+        }
         let tx = self.conn.transaction()?;
         for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(usize::try_from(current)?) {
             tx.execute_batch(sql)
@@ -262,6 +269,12 @@ impl Store {
 }
 
 static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static NOTES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Without `--quiet`, a long one-time step (a schema upgrade) says so on stderr.
+pub fn print_notes(on: bool) {
+    NOTES.store(on, std::sync::atomic::Ordering::Relaxed);
+}
 
 /// `--timings`: every statement's wall time goes to stderr.
 pub fn print_timings(on: bool) {

@@ -216,7 +216,9 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
         )
         .unwrap();
     }
-    let after = s.run_in(&ws, &["dashboard", "--format", "json"]).json();
+    let upgraded = s.run_in(&ws, &["dashboard", "--format", "json"]);
+    assert!(upgraded.stderr.contains("upgrading") && upgraded.stderr.contains("to 7"), "{}", upgraded.stderr);
+    let after = upgraded.json();
     assert_eq!(after, before);
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
     let db = Scudo::db(&ws);

@@ -9,14 +9,29 @@
 --   m          average value of the repeat purchase days (NULL without repeats)
 -- Purchases are completed and partially refunded orders, valued net of refunds; a fully refunded
 -- order was returned and is not a purchase for the models.
-WITH tx AS (
-    SELECT customer_id, CAST(ordered_at AS DATE) AS day, sum(net_total) AS value
-    FROM orders
-    WHERE status IN ('completed', 'partially_refunded')
-      AND ordered_at < CAST($until AS DATE) + INTERVAL 1 DAY
-    GROUP BY customer_id, day
+-- customer_summary holds these statistics over all purchase days (rebuilt by each import): a
+-- customer whose last purchase day is on or before `until` has exactly them; only the others are
+-- recomputed from orders. On the current date that is nobody.
+WITH current AS (
+    SELECT customer_id, model_days - 1 AS x, model_first_day AS first_day, model_last_day AS last_day,
+           model_total AS total, model_first_value AS first_value
+    FROM customer_summary
+    WHERE model_days > 0 AND model_last_day <= CAST($until AS DATE)
+),
+redo AS (
+    SELECT customer_id FROM customer_summary WHERE model_last_day > CAST($until AS DATE)
+),
+tx AS (
+    SELECT o.customer_id, CAST(o.ordered_at AS DATE) AS day, sum(o.net_total) AS value
+    FROM orders o
+    JOIN redo r ON r.customer_id = o.customer_id
+    WHERE o.status IN ('completed', 'partially_refunded')
+      AND o.ordered_at < CAST($until AS DATE) + INTERVAL 1 DAY
+    GROUP BY o.customer_id, day
 ),
 s AS (
+    SELECT * FROM current
+    UNION ALL
     SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
            sum(value) AS total, arg_min(value, day) AS first_value
     FROM tx GROUP BY customer_id

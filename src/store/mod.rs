@@ -26,9 +26,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("products", include_str!("migrations/0002_products.sql")),
     ("score history", include_str!("migrations/0003_scores.sql")),
     ("model scores", include_str!("migrations/0004_model_scores.sql")),
-    ("customer summary", concat!(include_str!("migrations/0005_customer_summary.sql"), include_str!("summary.sql"))),
+    ("customer summary", include_str!("migrations/0005_customer_summary.sql")),
     ("lookup indexes", include_str!("migrations/0006_lookup_indexes.sql")),
     ("search index", concat!(include_str!("migrations/0007_search_index.sql"), include_str!("search_index.sql"))),
+    ("model statistics", concat!(include_str!("migrations/0008_model_statistics.sql"), include_str!("summary.sql"))),
 ];
 
 /// The schema version this scudo writes.

@@ -126,6 +126,40 @@ fn customer_facts_on_any_date_and_currency_equal_a_computation_from_orders() {
 }
 
 #[test]
+fn model_statistics_on_any_date_equal_a_computation_from_orders() {
+    // models.summary takes a customer's statistics from customer_summary when their last
+    // purchase day is on or before `until`, and recomputes the others: both must agree with
+    // orders on every date.
+    let (s, ws) = demo();
+    let mut compared = 0;
+    for until in ["2023-06-15", "2024-03-01", "2024-10-01", "2025-06-01"] {
+        let direct = format!(
+            "WITH tx AS (
+                SELECT customer_id, CAST(ordered_at AS DATE) AS day, sum(net_total) AS value FROM orders
+                WHERE status IN ('completed', 'partially_refunded') AND ordered_at < DATE '{until}' + INTERVAL 1 DAY
+                GROUP BY customer_id, day),
+             s AS (
+                SELECT customer_id, count(*) - 1 AS x, min(day) AS first_day, max(day) AS last_day,
+                       sum(value) AS total, arg_min(value, day) AS first_value
+                FROM tx GROUP BY customer_id)
+             SELECT customer_id, x::DOUBLE AS x, date_diff('day', first_day, last_day) / 7.0 AS t_x,
+                    date_diff('day', first_day, DATE '{until}') / 7.0 AS \"T\",
+                    CASE WHEN x > 0 THEN ((total - first_value) / x)::DOUBLE END AS m
+             FROM s ORDER BY customer_id"
+        );
+        let want = json(&s, &ws, &["query", "run", "--sql", &direct]);
+        let got = json(
+            &s,
+            &ws,
+            &["query", "run", "models.summary", "--param", &format!("until={until}"), "--param", "unit_days=7"],
+        );
+        assert_eq!(got["rows"], want["rows"], "until {until}");
+        compared += want["rows"].as_array().unwrap().len();
+    }
+    assert!(compared > 20, "compared only {compared} rows");
+}
+
+#[test]
 fn revenue_is_in_the_reporting_currency_only() {
     let (s, ws) = demo();
     with_euro_orders(&s, &ws);

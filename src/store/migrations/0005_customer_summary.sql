@@ -1,5 +1,6 @@
 -- scudo schema version 5: per-customer purchase totals, kept current by every import (store/summary.sql),
 -- so that analytics on the current date read one row per customer instead of aggregating every order.
+-- (Filled by migration 8, once all its columns exist.)
 
 CREATE TABLE order_currencies (
     currency  VARCHAR,

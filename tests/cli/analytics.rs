@@ -160,6 +160,57 @@ fn model_statistics_on_any_date_equal_a_computation_from_orders() {
 }
 
 #[test]
+fn model_features_equal_a_computation_from_orders_alone() {
+    // models.features takes each buyer's first purchase from customer_summary; the same query
+    // with the first purchase aggregated from orders must give the same rows on any date.
+    let (s, ws) = demo();
+    let from_orders = "WITH p AS (
+    SELECT customer_id, ordered_at, net_total, discount_total
+    FROM orders
+    WHERE status IN ('completed', 'partially_refunded', 'refunded')
+      AND ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+),
+span AS (
+    SELECT customer_id, min(ordered_at) AS first_at,
+           min(ordered_at) + (CAST($as_of AS DATE) + INTERVAL 1 DAY - min(ordered_at)) / 2 AS mid
+    FROM p GROUP BY customer_id
+),
+halves AS (
+    SELECT p.customer_id,
+           count(*) AS orders,
+           count(*) FILTER (WHERE p.ordered_at < s.mid) AS early_orders,
+           count(*) FILTER (WHERE p.ordered_at >= s.mid) AS late_orders,
+           sum(p.net_total) FILTER (WHERE p.ordered_at < s.mid) AS early_spend,
+           sum(p.net_total) FILTER (WHERE p.ordered_at >= s.mid) AS late_spend,
+           count(*) FILTER (WHERE p.discount_total > 0) AS discounted,
+           max(p.ordered_at) AS last_at, min(p.ordered_at) AS first_at
+    FROM p JOIN span s ON s.customer_id = p.customer_id
+    GROUP BY p.customer_id
+)
+SELECT
+    customer_id,
+    orders,
+    date_diff('day', CAST(last_at AS DATE), CAST($as_of AS DATE)) AS days_since_last_order,
+    CASE WHEN orders > 1 THEN round(date_diff('day', CAST(first_at AS DATE), CAST(last_at AS DATE)) / (orders - 1))::BIGINT END AS typical_gap_days,
+    CASE WHEN orders >= 4 AND early_orders > 0 THEN late_orders / early_orders END::DOUBLE AS frequency_ratio,
+    CASE WHEN early_orders > 0 AND late_orders > 0 AND orders >= 4 AND early_spend > 0
+         THEN (late_spend / late_orders) / (early_spend / early_orders) END::DOUBLE AS spend_ratio,
+    CASE WHEN orders >= 2 AND COALESCE(early_spend, 0) > 0 THEN COALESCE(late_spend, 0) / early_spend END::DOUBLE AS spend_rate_ratio,
+    (discounted / orders)::DOUBLE AS discount_share
+FROM halves
+ORDER BY customer_id";
+    let mut compared = 0;
+    for as_of in ["2023-06-15", "2024-03-01", "2024-10-01"] {
+        let direct = from_orders.replace("$as_of", &format!("'{as_of}'"));
+        let want = json(&s, &ws, &["query", "run", "--sql", &direct]);
+        let got = json(&s, &ws, &["query", "run", "models.features", "--param", &format!("as_of={as_of}")]);
+        assert_eq!(got["rows"], want["rows"], "as_of {as_of}");
+        compared += want["rows"].as_array().unwrap().len();
+    }
+    assert!(compared > 15, "compared only {compared} rows");
+}
+
+#[test]
 fn revenue_is_in_the_reporting_currency_only() {
     let (s, ws) = demo();
     with_euro_orders(&s, &ws);

@@ -99,12 +99,22 @@ impl BgNbd {
         if h <= 0.0 {
             return 0.0;
         }
+        (self.expected_numerator(h, x, t) / self.expected_denominator(x, t_x, t)).max(0.0)
+    }
+
+    /// The part of [`Self::expected_purchases`] that holds the hypergeometric function; it depends
+    /// on x and T alone, so customers sharing them (many, in whole days) can share it.
+    pub fn expected_numerator(&self, h: f64, x: f64, t: f64) -> f64 {
         let BgNbd { r, alpha, a, b } = *self;
         let z = h / (alpha + t + h);
         let f = hyp2f1(r + x, b + x, a + b + x - 1.0, z);
-        let num = (a + b + x - 1.0) / (a - 1.0) * (1.0 - ((alpha + t) / (alpha + t + h)).powf(r + x) * f);
-        let den = if x > 0.0 { 1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + t_x)).powf(r + x) } else { 1.0 };
-        (num / den).max(0.0)
+        (a + b + x - 1.0) / (a - 1.0) * (1.0 - ((alpha + t) / (alpha + t + h)).powf(r + x) * f)
+    }
+
+    /// The rest of [`Self::expected_purchases`]: 1 + P(dead)/P(alive) odds, from (x, t_x, T).
+    pub fn expected_denominator(&self, x: f64, t_x: f64, t: f64) -> f64 {
+        let BgNbd { r, alpha, a, b } = *self;
+        if x > 0.0 { 1.0 + a / (b + x - 1.0) * ((alpha + t) / (alpha + t_x)).powf(r + x) } else { 1.0 }
     }
 
     /// P(no purchase in (T, T + h]): dead, or alive and the Poisson clock did not tick.

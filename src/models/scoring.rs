@@ -120,7 +120,10 @@ pub fn score(
     let scoring = Instant::now();
     let horizon = settings.churn_horizon_days as f64 / unit.days();
     let monthly_discount = (1.0 + settings.annual_discount_rate).powf(1.0 / 12.0) - 1.0;
-    let score_one = |(id, s): &(String, super::Summary)| -> ModelRow {
+    let months = settings.clv_horizon_months.max(0);
+    // Per thread: the numerators of expected purchases per (x, T), see below.
+    type Numerators = std::cell::RefCell<HashMap<(u64, u64), Vec<f64>>>;
+    let score_one = |(id, s): &(String, super::Summary), cache: &Numerators| -> ModelRow {
         let f = feats.get(id).cloned().unwrap_or_default();
         let reasons = churn::reasons(&f).join("; ");
         let mut row = ModelRow {
@@ -137,7 +140,21 @@ pub fn score(
                 row.churn_band = Some(churn::band(p).to_string());
                 row.churn_method = Some("BG/NBD".to_string());
                 row.p_alive = Some(alive);
-                row.expected_purchases = Some(bg.expected_purchases(horizon, s.x, s.t_x, s.t));
+                // Expected purchases by the churn horizon and by each month of the CLV horizon:
+                // the hypergeometric parts depend on (x, T) only and are shared through `cache`.
+                let key = (s.x.to_bits(), s.t.to_bits());
+                let nums = cache
+                    .borrow_mut()
+                    .entry(key)
+                    .or_insert_with(|| {
+                        std::iter::once(horizon)
+                            .chain((1..=months).map(|k| k as f64 * DAYS_PER_MONTH / unit.days()))
+                            .map(|h| if h > 0.0 { bg.expected_numerator(h, s.x, s.t) } else { 0.0 })
+                            .collect::<Vec<f64>>()
+                    })
+                    .clone();
+                let den = bg.expected_denominator(s.x, s.t_x, s.t);
+                row.expected_purchases = Some((nums[0] / den).max(0.0));
                 row.next_order_date = (alive >= 0.5)
                     .then(|| bg.expected_wait(s.x, s.t))
                     .flatten()
@@ -148,8 +165,8 @@ pub fn score(
                 };
                 let mut clv = 0.0;
                 let mut before = 0.0;
-                for k in 1..=settings.clv_horizon_months {
-                    let upto = bg.expected_purchases(k as f64 * DAYS_PER_MONTH / unit.days(), s.x, s.t_x, s.t);
+                for k in 1..=months {
+                    let upto = (nums[k as usize] / den).max(0.0);
                     clv += (upto - before) * spend / (1.0 + monthly_discount).powi(k as i32);
                     before = upto;
                 }
@@ -166,13 +183,17 @@ pub fn score(
         row
     };
     // Customers are independent: two threads, each half of them, in order.
+    let score_all = |part: &[(String, super::Summary)]| -> Vec<ModelRow> {
+        let cache = Numerators::default();
+        part.iter().map(|c| score_one(c, &cache)).collect()
+    };
     let rows: Vec<ModelRow> = if data.len() < 20_000 {
-        data.iter().map(score_one).collect()
+        score_all(&data)
     } else {
         let (first, second) = data.split_at(data.len() / 2);
         std::thread::scope(|scope| -> Result<Vec<ModelRow>> {
-            let other = scope.spawn(|| second.iter().map(score_one).collect::<Vec<_>>());
-            let mut rows: Vec<ModelRow> = first.iter().map(score_one).collect();
+            let other = scope.spawn(|| score_all(second));
+            let mut rows: Vec<ModelRow> = score_all(first);
             rows.extend(other.join().map_err(|_| anyhow::anyhow!("scoring a customer failed unexpectedly"))?);
             Ok(rows)
         })?

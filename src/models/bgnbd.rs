@@ -2,7 +2,7 @@
 //! Poisson process with rate λ ~ Gamma(r, α) while a customer is alive; after each purchase the
 //! customer drops out with probability p ~ Beta(a, b).
 
-use super::data::{Grouped, IndexedTimes};
+use super::data::{Grouped, IndexedTimes, Part, sum_on_two_threads};
 use super::optimize::fit_grouped;
 use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
@@ -43,14 +43,10 @@ impl BgNbd {
                 (x, head, lead, rows)
             })
             .collect();
-        let sum = |part: u8| -> f64 {
+        sum_on_two_threads(data.len(), 20_000, |part: Part| {
             let mut total = 0.0;
             for &(x, head, lead, rows) in &terms {
-                let rows = match part {
-                    0 => rows,
-                    1 => &rows[..rows.len() / 2],
-                    _ => &rows[rows.len() / 2..],
-                };
+                let rows = part.of(rows);
                 let k = r + x;
                 if lead == f64::NEG_INFINITY {
                     for &(_, t, w) in rows {
@@ -66,14 +62,6 @@ impl BgNbd {
                 }
             }
             total
-        };
-        if data.len() < 20_000 {
-            return sum(0);
-        }
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| sum(2));
-            let mine = sum(1);
-            mine + other.join().unwrap_or(f64::NAN)
         })
     }
 

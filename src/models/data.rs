@@ -102,3 +102,33 @@ impl Grouped {
         self.by_x.is_empty()
     }
 }
+
+/// Which rows of each group one summing thread takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    All,
+    FirstHalf,
+    SecondHalf,
+}
+
+impl Part {
+    pub fn of<T>(self, rows: &[T]) -> &[T] {
+        match self {
+            Part::All => rows,
+            Part::FirstHalf => &rows[..rows.len() / 2],
+            Part::SecondHalf => &rows[rows.len() / 2..],
+        }
+    }
+}
+
+/// `sum(Part::All)` for fewer than `threshold` rows; otherwise each half of every group on its
+/// own thread, added. The likelihoods of all three models are summed this way.
+pub fn sum_on_two_threads(rows: usize, threshold: usize, sum: impl Fn(Part) -> f64 + Sync) -> f64 {
+    if rows < threshold {
+        return sum(Part::All);
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| sum(Part::SecondHalf));
+        sum(Part::FirstHalf) + other.join().unwrap_or(f64::NAN)
+    })
+}

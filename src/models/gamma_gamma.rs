@@ -2,7 +2,8 @@
 //! values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers; fitted on repeat buyers' average
 //! repeat-transaction value.
 
-use super::optimize::{fit_positive, fit_positive_from};
+use super::data::{Part, sum_on_two_threads};
+use super::optimize::fit_from_sample;
 use super::special::ln_gamma;
 
 /// Repeat buyers with the same x: Σ ln m, and m·x per customer.
@@ -56,47 +57,34 @@ impl GammaGamma {
     fn grouped_ln_likelihood(&self, groups: &[Group]) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let (lg_q, ln_gamma_) = (ln_gamma(q), gamma.ln());
-        let part = |which: u8| -> f64 {
+        let rows = groups.iter().map(|g| g.mx.len()).sum::<usize>();
+        sum_on_two_threads(rows, 20_000, |part: Part| {
             let mut total = 0.0;
             for g in groups {
                 let px = p * g.x;
-                let mx = match which {
-                    0 => &g.mx[..],
-                    1 => &g.mx[..g.mx.len() / 2],
-                    _ => &g.mx[g.mx.len() / 2..],
-                };
-                if which != 2 {
+                // The per-group terms once, by the thread that sums the first half (or all).
+                if part != Part::SecondHalf {
                     let n = g.mx.len() as f64;
                     total += n * (ln_gamma(px + q) - ln_gamma(px) - lg_q + q * ln_gamma_ + px * g.x.ln())
                         + (px - 1.0) * g.sum_ln_m;
                 }
-                let logs: f64 = mx.iter().map(|mx| (gamma + mx).ln()).sum();
+                let logs: f64 = part.of(&g.mx).iter().map(|mx| (gamma + mx).ln()).sum();
                 total -= (px + q) * logs;
             }
             total
-        };
-        if groups.iter().map(|g| g.mx.len()).sum::<usize>() < 20_000 {
-            return part(0);
-        }
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| part(2));
-            part(1) + other.join().unwrap_or(f64::NAN)
         })
     }
 
     pub fn fit(data: &[(f64, f64)]) -> (GammaGamma, f64) {
         let at = |p: &[f64]| GammaGamma { p: p[0], q: p[1], gamma: p[2] };
         let groups = Group::by_x(data.iter().copied());
-        let m = if data.len() > 100_000 {
-            // Fit about 20,000 customers first, then everyone from there.
-            let k = data.len().div_ceil(20_000);
-            let sample = Group::by_x(data.iter().copied().step_by(k));
+        // More than 100,000 customers: every k-th of them, about 20,000, give the starting point.
+        let sample = (data.len() > 100_000).then(|| {
+            let sample = Group::by_x(data.iter().copied().step_by(data.len().div_ceil(20_000)));
             let n = sample.iter().map(|g| g.mx.len()).sum::<usize>() as f64;
-            let start = fit_positive(3, n, |p| at(p).grouped_ln_likelihood(&sample));
-            at(&fit_positive_from(&start, 0.05, data.len() as f64, |p| at(p).grouped_ln_likelihood(&groups)))
-        } else {
-            at(&fit_positive(3, data.len() as f64, |p| at(p).grouped_ln_likelihood(&groups)))
-        };
+            (sample, n)
+        });
+        let m = at(&fit_from_sample(3, (&groups, data.len() as f64), sample, |p, g| at(p).grouped_ln_likelihood(g)));
         (m, m.total_ln_likelihood(data))
     }
 

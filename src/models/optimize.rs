@@ -19,12 +19,28 @@ pub fn fit_positive(dims: usize, n: f64, ll: impl Fn(&[f64]) -> f64) -> Vec<f64>
 /// of about 20,000, and the full fit starts from there with a small simplex (the same optimum
 /// in a fraction of the evaluations).
 pub fn fit_grouped(dims: usize, data: &Grouped, ll: impl Fn(&[f64], &Grouped) -> f64) -> Vec<f64> {
-    if data.len() > 100_000 {
+    let sample = (data.len() > 100_000).then(|| {
         let sample = data.sample(20_000);
-        let start = fit_positive(dims, sample.customers, |p| ll(p, &sample));
-        fit_positive_from(&start, 0.05, data.customers, |p| ll(p, data))
-    } else {
-        fit_positive(dims, data.customers, |p| ll(p, data))
+        let n = sample.customers;
+        (sample, n)
+    });
+    fit_from_sample(dims, (data, data.customers), sample, ll)
+}
+
+/// Maximum likelihood over `data` (`n` customers), started from a fit on `sample` (of its own
+/// size) when there is one.
+pub fn fit_from_sample<D>(
+    dims: usize,
+    (data, n): (&D, f64),
+    sample: Option<(D, f64)>,
+    ll: impl Fn(&[f64], &D) -> f64,
+) -> Vec<f64> {
+    match sample {
+        Some((sample, sample_n)) => {
+            let start = fit_positive(dims, sample_n, |p| ll(p, &sample));
+            fit_positive_from(&start, 0.05, n, |p| ll(p, data))
+        }
+        None => fit_positive(dims, n, |p| ll(p, data)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! alive; lifetimes are exponential with rate μ ~ Gamma(s, β). The likelihood follows Fader &
 //! Hardie's note, in log space.
 
-use super::data::Grouped;
+use super::data::{Grouped, Part, sum_on_two_threads};
 use super::optimize::fit_grouped;
 use super::special::{ln_gamma, ln_hyp2f1_c_eq_a_plus_1, log_add_exp, log_sub_exp};
 
@@ -38,26 +38,14 @@ impl ParetoNbd {
 
     /// Σ ln L over grouped data, on two threads when there are many rows.
     pub fn total_ln_likelihood(&self, data: &Grouped) -> f64 {
-        let part = |which: u8| -> f64 {
+        sum_on_two_threads(data.len(), 5_000, |part: Part| {
             let mut total = 0.0;
             for (x, rows) in &data.by_x {
-                let rows = match which {
-                    0 => &rows[..],
-                    1 => &rows[..rows.len() / 2],
-                    _ => &rows[rows.len() / 2..],
-                };
-                for (t_x, t, w) in rows {
+                for (t_x, t, w) in part.of(rows) {
                     total += w * self.ln_likelihood(*x, *t_x, *t);
                 }
             }
             total
-        };
-        if data.len() < 5_000 {
-            return part(0);
-        }
-        std::thread::scope(|scope| {
-            let other = scope.spawn(|| part(2));
-            part(1) + other.join().unwrap_or(f64::NAN)
         })
     }
 

@@ -258,12 +258,11 @@ fn hash_of(v: &impl std::hash::Hash) -> u64 {
 /// A 64-bit fingerprint of what a customer record says (identity aside: it resolved to the
 /// customer already).
 fn fingerprint(c: &CustomerRecord) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    (&c.email, &c.phone, &c.first_name, &c.last_name, &c.name, &c.company).hash(&mut h);
-    (&c.city, &c.region, &c.country, c.created_at, c.accepts_marketing, &c.tags).hash(&mut h);
-    (c.reported_total_spent.map(|m| m.cents()), c.reported_orders_count, &c.lifecycle).hash(&mut h);
-    h.finish()
+    hash_of(&(
+        (&c.email, &c.phone, &c.first_name, &c.last_name, &c.name, &c.company),
+        (&c.city, &c.region, &c.country, c.created_at, c.accepts_marketing, &c.tags),
+        (c.reported_total_spent.map(|m| m.cents()), c.reported_orders_count, &c.lifecycle),
+    ))
 }
 
 impl Loader<'_> {
@@ -565,11 +564,8 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
     .context("writing orders")?;
     mark("import: writing orders");
     // Items of the orders written: all of them when every order is new.
-    let written = if known == 0 {
-        String::new()
-    } else {
-        "WHERE i.order_id IN (SELECT order_id FROM _m_orders WHERE is_new OR is_changed)".to_string()
-    };
+    let written =
+        if known == 0 { "" } else { "WHERE i.order_id IN (SELECT order_id FROM _m_orders WHERE is_new OR is_changed)" };
     conn.execute_batch(&format!(
         "INSERT INTO order_items (order_id, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
             SELECT i.order_id, i.line_no, i.sku, i.name, i.vendor, COALESCE(i.category, p.category), i.quantity,

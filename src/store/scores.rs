@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use duckdb::types::Value;
 
-use super::value::{float, opt_money, text};
+use super::value::{date, float, opt_money, text};
 use super::{Param, Store, bind, sql_error, timing};
 use crate::ingest::values::Money;
 
@@ -59,7 +59,6 @@ impl Store {
         )?;
         {
             use super::stage::{Kind, Stage};
-            let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
             let mut stage = Stage::new(
                 tx.appender_to_catalog_and_db("_model_scores", "temp", "main")?,
                 &[
@@ -84,9 +83,7 @@ impl Store {
                     text(&r.churn_reasons),
                     float(r.p_alive),
                     float(r.expected_purchases),
-                    r.next_order_date.map_or(Value::Null, |d| {
-                        Value::Date32(i32::try_from((d - epoch).num_days()).unwrap_or(i32::MAX))
-                    }),
+                    r.next_order_date.map_or(Value::Null, date),
                     opt_money(r.clv_cents.map(Money::from_cents)),
                     text(&r.clv_trend),
                 ])?;

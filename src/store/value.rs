@@ -1,7 +1,7 @@
 //! Rust values to DuckDB values for staging and appending: the one place that decides how money,
 //! timestamps and optional cells are written.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use duckdb::types::{TimeUnit, Value};
 
 use crate::ingest::values::Money;
@@ -24,6 +24,12 @@ pub(super) fn opt_money(m: Option<Money>) -> Value {
 /// A UTC timestamp.
 pub(super) fn ts(t: NaiveDateTime) -> Value {
     Value::Timestamp(TimeUnit::Microsecond, t.and_utc().timestamp_micros())
+}
+
+/// A date, as DuckDB's DATE (days since 1970-01-01).
+pub(super) fn date(d: NaiveDate) -> Value {
+    let days = (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days();
+    i32::try_from(days).map_or(Value::Null, Value::Date32)
 }
 
 /// A finite float; NaN and infinities are NULL.

@@ -104,7 +104,7 @@ impl Analysis {
         self.catalog.run_with(&self.store, id, &self.ctx, extra)
     }
 
-    /// Customer search: indexed matches, then contained and misspelt ones if too few.
+    /// Customer search: indexed matches, or contained and misspelt ones when there are none.
     pub fn search(&self, q: &str, limit: i64) -> Result<crate::store::ResultSet> {
         crate::queries::search::run(&self.store, &self.catalog, &self.ctx, q, limit)
     }

@@ -143,16 +143,13 @@ pub fn score(
                 // Expected purchases by the churn horizon and by each month of the CLV horizon:
                 // the hypergeometric parts depend on (x, T) only and are shared through `cache`.
                 let key = (s.x.to_bits(), s.t.to_bits());
-                let nums = cache
-                    .borrow_mut()
-                    .entry(key)
-                    .or_insert_with(|| {
-                        std::iter::once(horizon)
-                            .chain((1..=months).map(|k| k as f64 * DAYS_PER_MONTH / unit.days()))
-                            .map(|h| if h > 0.0 { bg.expected_numerator(h, s.x, s.t) } else { 0.0 })
-                            .collect::<Vec<f64>>()
-                    })
-                    .clone();
+                let mut cached = cache.borrow_mut();
+                let nums = cached.entry(key).or_insert_with(|| {
+                    std::iter::once(horizon)
+                        .chain((1..=months).map(|k| k as f64 * DAYS_PER_MONTH / unit.days()))
+                        .map(|h| if h > 0.0 { bg.expected_numerator(h, s.x, s.t) } else { 0.0 })
+                        .collect::<Vec<f64>>()
+                });
                 let den = bg.expected_denominator(s.x, s.t_x, s.t);
                 row.expected_purchases = Some((nums[0] / den).max(0.0));
                 row.next_order_date = (alive >= 0.5)

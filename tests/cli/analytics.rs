@@ -284,6 +284,12 @@ fn alerts_include_risk_rising_between_scoring_runs() {
     assert_eq!(names, ["Lisa Thompson", "Robert Wilson"], "the largest of each kind");
     let text = s.run_in(&ws, &["alerts", "--limit", "1"]);
     assert!(text.stderr.contains("at_risk 1 of 2") && text.stderr.contains("--limit 0"), "{}", text.stderr);
+    for bad in ["lots", "-1", "10000001"] {
+        let r = s.run_in(&ws, &["alerts", "--limit", bad]);
+        assert_eq!(r.code, 2, "--limit {bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--limit") || r.stderr.contains(bad), "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
 
     let run = json(&s, &ws, &["score", "--as-of", "2024-06-30"]);
     assert_eq!(run["customers"], 9, "Olivia had not bought yet");

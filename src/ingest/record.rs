@@ -100,9 +100,20 @@ pub struct OrderRecord {
     pub payment_method: Option<String>,
     pub discount_codes: Option<String>,
     pub tax_included: Option<bool>,
+    /// The amounts in the account's settlement currency, when the source converted them itself
+    /// (Stripe's `Converted Amount`): preferred to an exchange rate for that currency.
+    pub converted: Option<Converted>,
     pub items: Vec<ItemRecord>,
     /// Line of the file where the order starts.
     pub line: u64,
+}
+
+/// An order's amounts as the source converted them into another currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Converted {
+    pub currency: String,
+    pub total: Money,
+    pub refunded: Money,
 }
 
 /// One line item.

@@ -372,6 +372,7 @@ fn order(
         payment_method: text(cell(cols, row, "payment_method")),
         discount_codes: None,
         tax_included: None,
+        converted: None,
         items,
         line: row.line,
     })

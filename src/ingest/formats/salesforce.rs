@@ -224,6 +224,7 @@ fn opportunities(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) ->
             payment_method: None,
             discount_codes: None,
             tax_included: None,
+            converted: None,
             items: Vec::new(),
             line: row.line,
         })?;

@@ -278,6 +278,7 @@ fn build_order(c: &OrderCols, rows: &[Row]) -> Result<OrderRecord, Bad> {
         payment_method: text(first.get(c.payment)),
         discount_codes: text(first.get(c.discount_code)),
         tax_included,
+        converted: None,
         items,
         line: first.line,
     })

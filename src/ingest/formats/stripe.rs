@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::reject;
 use crate::ingest::Progress;
-use crate::ingest::record::{CustomerRecord, Identity, OrderRecord, OrderStatus, Sink};
+use crate::ingest::record::{Converted, CustomerRecord, Identity, OrderRecord, OrderStatus, Sink};
 use crate::ingest::table::{Row, Table};
 use crate::ingest::values::{
     Money, NumberStyle, norm_email, norm_phone, parse_bool, parse_int, parse_money, parse_timestamp, text,
@@ -32,6 +32,9 @@ pub fn parse_payments(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
     let amount = h.get("Amount");
     let refunded = h.get("Amount Refunded");
     let currency = h.get("Currency");
+    let converted_amount = h.get("Converted Amount");
+    let converted_refunded = h.get("Converted Amount Refunded");
+    let converted_currency = h.get("Converted Currency");
     let status = h.get("Status");
     let captured = h.get("Captured");
     let customer_id = h.get("Customer ID");
@@ -89,6 +92,23 @@ pub fn parse_payments(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
                 continue;
             }
         };
+        // Stripe's own conversion into the account's settlement currency, when the export has it.
+        let converted = match (text(row.get(converted_currency)), money(&row, converted_amount)) {
+            (Some(cur), Ok(Some(total))) => match money(&row, converted_refunded) {
+                Ok(refunded) => {
+                    Some(Converted { currency: cur.to_uppercase(), total, refunded: refunded.unwrap_or(Money::ZERO) })
+                }
+                Err(e) => {
+                    reject(sink, &row, Some("Converted Amount Refunded"), e)?;
+                    continue;
+                }
+            },
+            (Some(_), Err(e)) => {
+                reject(sink, &row, Some("Converted Amount"), e)?;
+                continue;
+            }
+            _ => None,
+        };
         let was_captured = parse_bool(row.get(captured));
         let status = match raw_status.as_str() {
             "paid" | "succeeded" if was_captured != Some(false) => {
@@ -136,7 +156,8 @@ pub fn parse_payments(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
             order_number: text(row.get(description)),
             customer,
             ordered_at: when.utc,
-            utc_offset_minutes: Some(0),
+            // UTC timestamps: they say nothing about the shop's own offset.
+            utc_offset_minutes: None,
             currency: text(row.get(currency)).map(|c| c.to_uppercase()),
             subtotal: None,
             discount_total: None,
@@ -150,6 +171,7 @@ pub fn parse_payments(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
             payment_method: text(row.get(source_type)),
             discount_codes: None,
             tax_included: None,
+            converted,
             items: Vec::new(),
             line: row.line,
         })?;
@@ -286,7 +308,8 @@ pub fn parse_invoices(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
                 ..CustomerRecord::default()
             },
             ordered_at: when.utc,
-            utc_offset_minutes: Some(0),
+            // UTC timestamps: they say nothing about the shop's own offset.
+            utc_offset_minutes: None,
             currency: text(row.get(currency)).map(|c| c.to_uppercase()),
             subtotal,
             discount_total: discount,
@@ -300,6 +323,7 @@ pub fn parse_invoices(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
             payment_method: None,
             discount_codes: text(row.get(coupons)),
             tax_included: None,
+            converted: None,
             items: Vec::new(),
             line: row.line,
         })?;

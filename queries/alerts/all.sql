@@ -1,6 +1,6 @@
 -- name: alerts.all
 -- description: The alerts on a date, each with its kind and reason: at risk, inactive, a big customer's spend dropping, risk rising since the previous scoring run; the `limit` largest by revenue of each kind (0: all).
--- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, limit INTEGER
+-- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE, limit INTEGER
 -- columns:
 --   kind          at_risk, inactive, spend_drop or risk_rising
 --   customer_id, name, stage
@@ -8,16 +8,16 @@
 --   revenue       lifetime net revenue
 --   of_kind       how many alerts of this kind there are in all
 WITH st AS (
-    SELECT * FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    SELECT * FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
 ),
 windows AS (
     SELECT customer_id,
-        COALESCE(sum(net_total) FILTER (WHERE ordered_at >= CAST($as_of AS DATE) - 89), 0) AS last_90,
-        COALESCE(sum(net_total) FILTER (WHERE ordered_at < CAST($as_of AS DATE) - 89), 0) AS previous_90
+        COALESCE(sum(value) FILTER (WHERE local_at >= CAST($as_of AS DATE) - 89), 0) AS last_90,
+        COALESCE(sum(value) FILTER (WHERE local_at < CAST($as_of AS DATE) - 89), 0) AS previous_90
     FROM orders
-    WHERE status IN ('completed', 'partially_refunded', 'refunded')
-      AND ordered_at >= CAST($as_of AS DATE) - 179
-      AND ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    WHERE status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
+      AND local_at >= CAST($as_of AS DATE) - 179
+      AND local_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
     GROUP BY customer_id
 ),
 big AS (
@@ -47,7 +47,8 @@ rising AS (
 )
 SELECT kind, customer_id, name, stage, reason, revenue, count(*) OVER (PARTITION BY kind) AS of_kind FROM (
 SELECT 'at_risk' AS kind, customer_id, name, stage,
-       'no order for ' || days_since_last_order || ' days' || COALESCE(' (usually every ' || typical_gap_days || ' days)', '') AS reason,
+       'no order for ' || days_since_last_order || ' days' ||
+           COALESCE(' (usually every ' || typical_gap_days || ' days: ' || overdue_days || ' days overdue)', '') AS reason,
        revenue, 1 AS k
 FROM st WHERE stage = 'At-Risk'
 UNION ALL

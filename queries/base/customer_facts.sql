@@ -2,15 +2,18 @@
 -- description: One row per customer known on a date: purchases, revenue, first and last order.
 -- params: as_of DATE, currency TEXT
 -- columns:
---   orders                   purchases up to as_of (completed, partially refunded or refunded)
+--   orders                   purchases up to the end of as_of (completed, partially refunded or refunded)
+--                            that have a value in the reporting currency (orders.value)
 --   revenue                  net revenue (total − refunds) of those purchases in the reporting currency
---   first_order_at           first purchase (UTC)
---   last_order_at            latest purchase (UTC)
---   days_since_last_order    whole days from the latest purchase to as_of
+--   first_order_at           first purchase, the shop's local time (orders.local_at)
+--   last_order_at            latest purchase, the shop's local time
+--   days_since_last_order    whole days from the latest purchase to as_of, in the shop's calendar
 --   days_since_first_order   whole days from the first purchase to as_of
 --   typical_gap_days         average days between purchases (NULL with fewer than two)
 --   segment_ids              the segments the customer belongs to (as segment_members says)
 -- A table macro: other queries read it as `FROM customer_facts($as_of, $currency)`.
+-- Orders with no known exchange rate (orders.value NULL) are not purchases here: they are left out
+-- of counts and money alike (base.unconverted counts them, and every view says so).
 -- customer_summary holds every customer's all-time totals (rebuilt by each import). A customer whose
 -- latest purchase is before the end of as_of has exactly those totals; only the others (purchases
 -- after as_of, or totals in another currency than asked) are recomputed from orders. On the current
@@ -34,13 +37,13 @@ redo AS (
 redone AS (
     SELECT o.customer_id,
         count(*) AS orders,
-        sum(o.net_total) FILTER (WHERE o.currency IS NULL OR o.currency = currency) AS revenue,
-        min(o.ordered_at) AS first_order_at,
-        max(o.ordered_at) AS last_order_at
+        sum(o.value) AS revenue,
+        min(o.local_at) AS first_order_at,
+        max(o.local_at) AS last_order_at
     FROM orders o
     JOIN redo r ON r.customer_id = o.customer_id
-    WHERE o.status IN ('completed', 'partially_refunded', 'refunded')
-      AND o.ordered_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
+    WHERE o.status IN ('completed', 'partially_refunded', 'refunded') AND o.value IS NOT NULL
+      AND o.local_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
     GROUP BY o.customer_id
 ),
 recomputed AS (

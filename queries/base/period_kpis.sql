@@ -1,25 +1,25 @@
 -- name: base.period_kpis
 -- description: The headline KPIs of one period [start_date, end_date], for kpi.summary.
--- params: start_date DATE, end_date DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: start_date DATE, end_date DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   customers, active, new, at_risk, dormant   customers at the end of the period (new: first purchase inside it)
---   revenue, orders, average_order_value      purchases inside the period
+--   revenue, orders, average_order_value      purchases inside the period (reporting currency; orders without a rate left out)
 --   repeat_purchase_rate                      % of buyers (to the end of the period) with two or more purchases
-CREATE OR REPLACE TEMP MACRO period_kpis(start_date, end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue) AS TABLE
+CREATE OR REPLACE TEMP MACRO period_kpis(start_date, end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE
 WITH s AS (
-    SELECT * FROM customer_stages(end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue)
+    SELECT * FROM customer_stages(end_date, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := at_risk_gap_factor)
 ),
+-- Purchases in the period, by the shop's calendar (local_at), valued in the reporting currency; an
+-- order without a known rate is in neither the count nor the revenue, so the average stays honest.
 p AS (
-    -- Columns qualified: inside a macro an unqualified `currency` is the parameter, not the column.
-    SELECT o.net_total, o.currency AS order_currency
+    SELECT o.value
     FROM orders o
-    WHERE o.status IN ('completed', 'partially_refunded', 'refunded')
-      AND o.ordered_at >= CAST(start_date AS DATE)
-      AND o.ordered_at < CAST(end_date AS DATE) + INTERVAL 1 DAY
+    WHERE o.status IN ('completed', 'partially_refunded', 'refunded') AND o.value IS NOT NULL
+      AND o.local_at >= CAST(start_date AS DATE)
+      AND o.local_at < CAST(end_date AS DATE) + INTERVAL 1 DAY
 ),
 pk AS (
-    SELECT count(*) AS orders,
-           COALESCE(sum(net_total) FILTER (WHERE COALESCE(order_currency, currency) = currency), 0)::DECIMAL(18,2) AS revenue
+    SELECT count(*) AS orders, COALESCE(sum(value), 0)::DECIMAL(18,2) AS revenue
     FROM p
 )
 SELECT

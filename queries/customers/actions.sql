@@ -1,6 +1,6 @@
 -- name: customers.actions
 -- description: Next best actions for one customer, as rules over the Customer 360; edit the rules here.
--- params: customer_id TEXT, as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: customer_id TEXT, as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   priority      1 first
 --   action        what to do
@@ -9,7 +9,7 @@
 -- Each rule is one CASE: when its condition holds it yields the action, otherwise NULL. The profile
 -- is read once (a UNION of one SELECT per rule would compute it once per rule).
 WITH p AS (
-    SELECT * FROM customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    SELECT * FROM customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
 ),
 candidates AS (
     SELECT unnest([

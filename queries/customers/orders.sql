@@ -2,14 +2,16 @@
 -- description: One customer's orders, newest first, with their items' categories.
 -- params: customer_id TEXT, as_of DATE
 -- columns:
---   order_number, ordered_at (UTC), status, channel, total, net_total, discount_codes, items, categories
+--   order_number, ordered_at (the shop's local time), status, channel, currency, total, net_total (in the
+--   order's currency), value (net in the reporting currency; NULL without a known rate), discount_codes,
+--   items, categories
 SELECT
     COALESCE(o.order_number, o.source_order_id) AS order_number,
-    o.ordered_at, o.status, o.channel, o.currency, o.total, o.net_total, o.discount_codes,
+    o.local_at AS ordered_at, o.status, o.channel, o.currency, o.total, o.net_total, o.value, o.discount_codes,
     count(i.line_no) AS items,
     string_agg(DISTINCT i.category, ', ' ORDER BY i.category) AS categories
 FROM orders o
 LEFT JOIN order_items i ON i.order_id = o.order_id AND NOT i.is_tip
-WHERE o.customer_id = $customer_id AND o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+WHERE o.customer_id = $customer_id AND o.local_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
 GROUP BY ALL
-ORDER BY o.ordered_at DESC;
+ORDER BY o.local_at DESC;

@@ -1,6 +1,6 @@
 -- name: customers.profile
 -- description: Customer 360 of one customer on a date: profile, purchase history, behaviour, RFM and the latest scores.
--- params: customer_id TEXT, as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: customer_id TEXT, as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   customer_id, name, email, phone, company, city, region, country, customer_since, accepts_marketing, tags, sources
 --   stage, orders, revenue, average_order_value, first_order_at, last_order_at, days_since_last_order, typical_gap_days
@@ -8,15 +8,15 @@
 --   recency_score, frequency_score, monetary_score, rfm
 --   scored_as_of, churn_probability, churn_band, churn_method, churn_reasons, clv, clv_trend   from the latest `scudo score` run on or before as_of
 -- A table macro: read it as `FROM customer_profile($customer_id, $as_of, $currency, ...)`.
-CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue) AS TABLE
+CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE
 WITH st AS (
-    SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue)
+    SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := at_risk_gap_factor)
     WHERE customer_id = id
 ),
 o AS MATERIALIZED (
     SELECT * FROM orders
-    WHERE customer_id = id AND status IN ('completed', 'partially_refunded', 'refunded')
-      AND ordered_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
+    WHERE customer_id = id AND status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
+      AND local_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
 ),
 items AS (
     SELECT i.category, i.line_total FROM order_items i JOIN o ON o.order_id = i.order_id WHERE NOT i.is_tip

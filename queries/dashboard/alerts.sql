@@ -1,13 +1,13 @@
 -- name: dashboard.alerts
 -- description: The dashboard's alert list on a date: the ten customers most worth a call (At-Risk first, then Dormant, by revenue). `scudo alerts` lists them all.
--- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   (the columns of alerts.attention)
 -- The ten are chosen first and only they get a name and a reason: at a million customers that is
 -- the difference between formatting ten rows and three hundred thousand.
 WITH top AS (
-    SELECT customer_id, stage, stage_order, days_since_last_order, typical_gap_days, revenue, orders
-    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    SELECT customer_id, stage, stage_order, days_since_last_order, typical_gap_days, overdue_days, revenue, orders
+    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
     WHERE stage IN ('At-Risk', 'Dormant')
     ORDER BY stage_order, revenue DESC, customer_id
     LIMIT 10
@@ -18,7 +18,7 @@ SELECT
     t.stage,
     CASE
         WHEN t.stage = 'At-Risk' AND t.typical_gap_days IS NOT NULL
-            THEN 'at risk: no order for ' || t.days_since_last_order || ' days (usually every ' || t.typical_gap_days || ' days)'
+            THEN 'at risk: no order for ' || t.days_since_last_order || ' days (usually every ' || t.typical_gap_days || ' days: ' || t.overdue_days || ' days overdue)'
         WHEN t.stage = 'At-Risk'
             THEN 'at risk: no order for ' || t.days_since_last_order || ' days'
         ELSE 'inactive ' || t.days_since_last_order || ' days'

@@ -1,6 +1,6 @@
 -- name: health.distribution
 -- description: Customers and revenue per lifecycle stage on a date; every stage is listed, empty ones with zeros.
--- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   stage            lifecycle stage (see health.stages)
 --   customers        customers in the stage
@@ -11,7 +11,7 @@ WITH stages(stage, stage_order) AS (
 ),
 s AS (
     SELECT stage, count(*) AS customers, sum(revenue) AS revenue
-    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
     GROUP BY stage
 )
 SELECT

@@ -1,6 +1,6 @@
 -- name: kpi.summary
 -- description: Headline KPIs for the period ending on as_of, next to the period of the same length before it.
--- params: as_of DATE, period_days INTEGER, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: as_of DATE, period_days INTEGER, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   period_start, period_end, previous_start, previous_end   the two periods (inclusive dates)
 --   <metric> and <metric>_previous for customers, active, new, at_risk, dormant, revenue, orders,
@@ -12,10 +12,10 @@ WITH bounds AS (
            CAST($as_of AS DATE) - 2 * CAST($period_days AS INTEGER) + 1 AS ps
 ),
 cur AS (
-    SELECT * FROM period_kpis((SELECT s FROM bounds), (SELECT e FROM bounds), $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    SELECT * FROM period_kpis((SELECT s FROM bounds), (SELECT e FROM bounds), $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
 ),
 prev AS (
-    SELECT * FROM period_kpis((SELECT ps FROM bounds), (SELECT pe FROM bounds), $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue)
+    SELECT * FROM period_kpis((SELECT ps FROM bounds), (SELECT pe FROM bounds), $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
 )
 SELECT
     b.s AS period_start, b.e AS period_end, b.ps AS previous_start, b.pe AS previous_end,

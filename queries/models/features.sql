@@ -8,10 +8,10 @@
 --   spend_rate_ratio  net spend per day of the recent half ÷ the earlier half (the CLV trend)
 --   discount_share    share of purchases with a discount
 WITH p AS (
-    SELECT customer_id, ordered_at, net_total, discount_total
+    SELECT customer_id, local_at AS ordered_at, value AS net_total, discount_total
     FROM orders
-    WHERE status IN ('completed', 'partially_refunded', 'refunded')
-      AND ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
+    WHERE status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
+      AND local_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
 ),
 -- A buyer's first purchase is the same whatever the date (it precedes as_of for everyone in p):
 -- customer_summary has it, and a million rows are cheaper to read than ten million to aggregate.

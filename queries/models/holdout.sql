@@ -5,16 +5,16 @@
 --   customer_id
 --   actual   purchase days in the holdout period
 WITH first AS (
-    SELECT customer_id, min(CAST(ordered_at AS DATE)) AS first_day
+    SELECT customer_id, min(CAST(local_at AS DATE)) AS first_day
     FROM orders
-    WHERE status IN ('completed', 'partially_refunded')
+    WHERE status IN ('completed', 'partially_refunded') AND value IS NOT NULL
     GROUP BY customer_id
 )
 SELECT f.customer_id,
-       count(DISTINCT CAST(o.ordered_at AS DATE)) FILTER (
-           WHERE o.status IN ('completed', 'partially_refunded')
-             AND o.ordered_at >= CAST($split AS DATE) + INTERVAL 1 DAY
-             AND o.ordered_at < CAST($until AS DATE) + INTERVAL 1 DAY)::DOUBLE AS actual
+       count(DISTINCT CAST(o.local_at AS DATE)) FILTER (
+           WHERE o.status IN ('completed', 'partially_refunded') AND o.value IS NOT NULL
+             AND o.local_at >= CAST($split AS DATE) + INTERVAL 1 DAY
+             AND o.local_at < CAST($until AS DATE) + INTERVAL 1 DAY)::DOUBLE AS actual
 FROM first f
 LEFT JOIN orders o ON o.customer_id = f.customer_id
 WHERE f.first_day <= CAST($split AS DATE)

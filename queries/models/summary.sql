@@ -7,8 +7,9 @@
 --   t_x        time from the first to the last purchase, in units of unit_days
 --   T          time from the first purchase to the end of `until`, in the same units
 --   m          average value of the repeat purchase days (NULL without repeats)
--- Purchases are completed and partially refunded orders, valued net of refunds; a fully refunded
--- order was returned and is not a purchase for the models.
+-- Purchases are completed and partially refunded orders, valued net of refunds in the reporting
+-- currency, on the shop's calendar days; a fully refunded order was returned and is not a purchase
+-- for the models, and an order without a known exchange rate is left out.
 -- customer_summary holds these statistics over all purchase days (rebuilt by each import): a
 -- customer whose last purchase day is on or before `until` has exactly them; only the others are
 -- recomputed from orders. On the current date that is nobody.
@@ -22,11 +23,11 @@ redo AS (
     SELECT customer_id FROM customer_summary WHERE model_last_day > CAST($until AS DATE)
 ),
 tx AS (
-    SELECT o.customer_id, CAST(o.ordered_at AS DATE) AS day, sum(o.net_total) AS value
+    SELECT o.customer_id, CAST(o.local_at AS DATE) AS day, sum(o.value) AS value
     FROM orders o
     JOIN redo r ON r.customer_id = o.customer_id
-    WHERE o.status IN ('completed', 'partially_refunded')
-      AND o.ordered_at < CAST($until AS DATE) + INTERVAL 1 DAY
+    WHERE o.status IN ('completed', 'partially_refunded') AND o.value IS NOT NULL
+      AND o.local_at < CAST($until AS DATE) + INTERVAL 1 DAY
     GROUP BY o.customer_id, day
 ),
 s AS (

@@ -1,6 +1,6 @@
 -- name: segments.performance
 -- description: Every segment's customers, revenue, average order value, purchase frequency and at-risk share on a date.
--- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER
+-- params: as_of DATE, currency TEXT, at_risk_days INTEGER, dormant_days INTEGER, lost_days INTEGER, new_days INTEGER, vip_min_revenue INTEGER, at_risk_gap_factor DOUBLE
 -- columns:
 --   segment_id, segment, kind
 --   customers             members known on as_of
@@ -10,7 +10,7 @@
 --   at_risk_pct           % of members in the At-Risk stage
 WITH members AS (
     SELECT unnest(f.segment_ids) AS segment_id, f.revenue, f.orders, f.stage
-    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue) f
+    FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor) f
 ),
 per_segment AS (
     SELECT segment_id,

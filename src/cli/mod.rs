@@ -72,6 +72,9 @@ pub enum Command {
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
+    /// Exchange rates: import the ECB's reference rates or your own, and see what is known
+    #[command(subcommand)]
+    Rates(RatesCommand),
     /// Write a synthetic shop's exports (Shopify, Stripe) with known model parameters, for tests and benchmarks
     Generate(GenerateArgs),
     /// Print a shell completion script
@@ -321,6 +324,32 @@ pub struct IngestArgs {
     pub infer: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `scudo rates …`
+#[derive(Debug, Subcommand)]
+pub enum RatesCommand {
+    /// Import exchange rates: the European Central Bank's historical reference rates
+    /// (eurofxref-hist.csv, unzipped) or a CSV `date,currency,rate[,base]` meaning
+    /// 1 currency = rate base. Every order is then revalued in the reporting currency at the rate
+    /// of its day (the latest at most 31 days before it).
+    #[command(
+        after_help = "Examples:\n  scudo rates import eurofxref-hist.csv\n  scudo rates import my-rates.csv --base USD"
+    )]
+    Import {
+        /// The rates file (.csv, .gz)
+        file: PathBuf,
+        /// The base currency of a plain file without a `base` column (default: the reporting currency)
+        #[arg(long, value_name = "CUR")]
+        base: Option<String>,
+        /// Where rejected rows go (default: the workspace's rejects directory)
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// The rates known: per currency pair, the first and last day and how many days
+    List(OutputArgs),
 }
 
 /// `scudo query …`

@@ -28,7 +28,7 @@ fn resolve(a: &Analysis, who: &str) -> Result<String> {
 }
 
 const PROFILE_CALL: &str = "customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, \
-                            $lost_days, $new_days, $vip_min_revenue)";
+                            $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)";
 
 /// The 360 and the actions both read `customer_profile(...)`: compute this customer's profile
 /// once into a temp table and point the macro at it for the rest of the command (half the time
@@ -42,7 +42,7 @@ fn memoize_profile(a: &Analysis, extra: &[(&str, Param)]) {
     if cached.is_ok() {
         let _ = a.store.execute(
             "CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, \
-             new_days, vip_min_revenue) AS TABLE SELECT * FROM temp._profile WHERE customer_id = id",
+             new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE SELECT * FROM temp._profile WHERE customer_id = id",
             &[],
             "the Customer 360",
         );

@@ -10,10 +10,12 @@ use crate::queries::{Catalog, QueryContext, dashboard};
 use crate::store::Store;
 
 /// Builds and prints the dashboard of an opened workspace.
-pub fn show(ws: &Workspace, store: &Store, as_of: chrono::NaiveDate, format: Format) -> Result<()> {
+pub fn show(ws: &Workspace, store: &Store, as_of: chrono::NaiveDate, format: Format, quiet: bool) -> Result<()> {
     let catalog = Catalog::load(Some(&ws.queries_dir()))?;
-    let ctx = QueryContext::new(store, &catalog, as_of, &ws.settings.workspace.currency, ws.settings.health.clone())?;
-    let d = dashboard::build(store, &catalog, ctx)?;
+    let ctx = QueryContext::new(store, as_of, ws.settings.health.clone())?;
+    let unconverted = super::note_unconverted(store, &catalog, &ctx, quiet)?;
+    let mut d = dashboard::build(store, &catalog, ctx)?;
+    d.unconverted = unconverted;
     let text = match format {
         Format::Table => output::dashboard::text(&d),
         Format::Json => output::dashboard::json(&d),
@@ -26,6 +28,6 @@ pub fn show(ws: &Workspace, store: &Store, as_of: chrono::NaiveDate, format: For
 pub fn run(args: &DashboardArgs, g: &GlobalArgs) -> Result<Exit> {
     let (ws, store) = super::open_workspace_read_only(g)?;
     let as_of = super::as_of(args.as_of.as_of, &ws)?;
-    show(&ws, &store, as_of, args.output.format)?;
+    show(&ws, &store, as_of, args.output.format, g.quiet)?;
     Ok(Exit::Ok)
 }

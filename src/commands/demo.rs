@@ -26,7 +26,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
     // Rebuild from scratch so every run prints the same numbers.
     let settings = SETTINGS_TEMPLATE.replace("# as_of = \"2024-10-01\"", &format!("as_of = \"{AS_OF}\""));
     std::fs::write(dir.join(SETTINGS_FILE), settings)?;
-    let ws = super::init::create(dir, SETTINGS_TEMPLATE)?;
+    let mut ws = super::init::create(dir, SETTINGS_TEMPLATE)?;
     let db = ws.database_path();
     for stale in [db.clone(), db.with_extension("duckdb.wal")] {
         if stale.exists() {
@@ -43,6 +43,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
     }
     let mut store = Store::create(&db)?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
+    store.set_reporting(ws.settings.reporting()?);
     let opts = IngestOptions {
         read: ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto },
         dry_run: false,
@@ -50,6 +51,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
         quiet: g.quiet,
     };
     let reports = ingest_files(&ws, &mut store, &files, &opts)?;
+    super::ingest::propose_timezone(&mut ws, &mut store, g.quiet)?;
     if !g.quiet {
         let orders: u64 = reports.iter().map(|r| r.counts.orders_inserted).sum();
         eprintln!(
@@ -60,6 +62,6 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
         );
     }
     let as_of = AS_OF.parse().expect("the demo date is a date");
-    super::dashboard::show(&ws, &store, as_of, args.output.format)?;
+    super::dashboard::show(&ws, &store, as_of, args.output.format, g.quiet)?;
     Ok(Exit::Ok)
 }

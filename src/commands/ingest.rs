@@ -191,12 +191,45 @@ fn detect_text(file: &Path) -> String {
     best.to_string()
 }
 
+/// While the workspace's time zone is "auto", proposes one from the UTC offsets the imported
+/// exports state, writes it into scudo.toml and recomputes the dates in it.
+pub fn propose_timezone(ws: &mut Workspace, store: &mut Store, quiet: bool) -> Result<()> {
+    if ws.settings.timezone()?.is_some() {
+        return Ok(());
+    }
+    let samples = store.stated_offsets()?;
+    let Some((tz, hits)) = crate::store::calendar::guess(&samples) else { return Ok(()) };
+    crate::config::write_timezone(&ws.root.join(crate::config::SETTINGS_FILE), tz.name())?;
+    ws.settings.workspace.timezone = tz.name().to_string();
+    if !quiet {
+        let mut offsets: Vec<i32> = samples.iter().map(|(_, m)| *m).collect();
+        offsets.sort_unstable();
+        offsets.dedup();
+        let shown: Vec<String> = offsets
+            .iter()
+            .take(4)
+            .map(|m| format!("{}{:02}:{:02}", if *m < 0 { '−' } else { '+' }, m.abs() / 60, m.abs() % 60))
+            .collect();
+        eprintln!(
+            "note: the orders' local times carry UTC offsets {} ({hits} of {} days fit {}): [workspace] timezone = \"{}\" \
+             is now set in scudo.toml, and every date is computed there; change it if the shop keeps another calendar",
+            shown.join(", "),
+            samples.len(),
+            tz.name(),
+            tz.name()
+        );
+    }
+    store.set_reporting(ws.settings.reporting()?);
+    store.settle()?;
+    Ok(())
+}
+
 pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     let encoding = encoding_of(args.encoding);
     if let Some(file) = &args.infer {
         return infer(file, encoding);
     }
-    let (ws, mut store) = super::open_workspace(g)?;
+    let (mut ws, mut store) = super::open_workspace(g)?;
     let mapping = args.mapping.as_deref().map(Mapping::load).transpose()?;
     let kind = if mapping.is_some() { Some(Kind::Csv) } else { kind_of(args.source) };
     let files = ingest::expand_paths(&args.paths)?;
@@ -207,6 +240,9 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
         quiet: g.quiet,
     };
     let reports = ingest_files(&ws, &mut store, &files, &opts)?;
+    if !args.dry_run {
+        propose_timezone(&mut ws, &mut store, g.quiet)?;
+    }
     let text = match args.output.format {
         Format::Table => output::ingest::text(&reports),
         Format::Json => output::ingest::json(&reports),

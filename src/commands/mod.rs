@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod init;
 pub mod models;
 pub mod query;
+pub mod rates;
 pub mod score;
 
 use anyhow::Result;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Dashboard(a) => dashboard::run(a, g),
         Command::Ingest(a) => ingest::run(a, g),
         Command::Query(q) => query::run(q, g),
+        Command::Rates(r) => rates::run(r, g),
         Command::Kpis(a) => analytics::kpis(a, g),
         Command::Health(a) => analytics::health(a, g),
         Command::Segments(a) => analytics::segments(a, g),
@@ -53,7 +55,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
 pub(crate) fn open_workspace_read_only(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
     let started = std::time::Instant::now();
     let ws = Workspace::discover(g.workspace.as_deref())?;
-    let store = Store::open_read_only(&ws.database_path())?;
+    let store = Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     crate::store::timing("opening the workspace", started, None);
     Ok((ws, store))
@@ -61,7 +63,7 @@ pub(crate) fn open_workspace_read_only(g: &crate::cli::GlobalArgs) -> Result<(Wo
 
 pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, Store)> {
     let ws = Workspace::discover(g.workspace.as_deref())?;
-    let store = Store::open(&ws.database_path())?;
+    let store = Store::open_settled(&ws.database_path(), &ws.settings.reporting()?)?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     Ok((ws, store))
 }
@@ -77,26 +79,25 @@ pub(crate) struct Analysis {
 impl Analysis {
     /// For reading: the database is opened read-only.
     pub fn open(g: &crate::cli::GlobalArgs, as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
-        Analysis::with(open_workspace_read_only(g)?, as_of_flag)
+        Analysis::with(open_workspace_read_only(g)?, as_of_flag, g)
     }
 
     /// For commands that write (score).
     pub fn open_for_writing(g: &crate::cli::GlobalArgs, as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
-        Analysis::with(open_workspace(g)?, as_of_flag)
+        Analysis::with(open_workspace(g)?, as_of_flag, g)
     }
 
-    fn with((ws, store): (Workspace, Store), as_of_flag: Option<NaiveDate>) -> Result<Analysis> {
+    fn with(
+        (ws, store): (Workspace, Store),
+        as_of_flag: Option<NaiveDate>,
+        g: &crate::cli::GlobalArgs,
+    ) -> Result<Analysis> {
         let started = std::time::Instant::now();
         let catalog = crate::queries::Catalog::load(Some(&ws.queries_dir()))?;
         crate::store::timing("loading the query files", started, Some(catalog.files.len()));
         let day = as_of(as_of_flag, &ws)?;
-        let ctx = crate::queries::QueryContext::new(
-            &store,
-            &catalog,
-            day,
-            &ws.settings.workspace.currency,
-            ws.settings.health.clone(),
-        )?;
+        let ctx = crate::queries::QueryContext::new(&store, day, ws.settings.health.clone())?;
+        note_unconverted(&store, &catalog, &ctx, g.quiet)?;
         Ok(Analysis { settings: ws.settings, store, catalog, ctx })
     }
 
@@ -110,10 +111,30 @@ impl Analysis {
     }
 }
 
+/// Says on stderr how many purchases every figure leaves out for want of an exchange rate.
+pub(crate) fn note_unconverted(
+    store: &Store,
+    catalog: &crate::queries::Catalog,
+    ctx: &crate::queries::QueryContext,
+    quiet: bool,
+) -> Result<Option<crate::queries::Unconverted>> {
+    let u = crate::queries::unconverted(store, catalog, ctx.as_of)?;
+    if let Some(u) = &u
+        && !quiet
+    {
+        eprintln!("note: {}", u.note(&ctx.currency));
+    }
+    Ok(u)
+}
+
 /// `--as-of`, else the workspace's pinned date, else today.
 pub(crate) fn as_of(flag: Option<NaiveDate>, ws: &Workspace) -> Result<NaiveDate> {
     Ok(match flag {
         Some(d) => d,
-        None => ws.settings.pinned_as_of()?.unwrap_or_else(|| chrono::Local::now().date_naive()),
+        // Today in the shop's time zone.
+        None => match ws.settings.pinned_as_of()? {
+            Some(d) => d,
+            None => crate::store::calendar::today(ws.settings.timezone()?.unwrap_or(chrono_tz::Tz::UTC)),
+        },
     })
 }

@@ -96,9 +96,9 @@ fn typed(value: &str, kind: &str, name: &str) -> Result<Param> {
 }
 
 fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<Exit> {
-    let store = Store::open_sandboxed(&ws.database_path())?;
+    let store = Store::open_sandboxed(&ws.database_path(), &ws.settings.reporting()?)?;
     let as_of = super::as_of(args.as_of.as_of, ws)?;
-    let ctx = QueryContext::new(&store, catalog, as_of, &ws.settings.workspace.currency, ws.settings.health.clone())?;
+    let ctx = QueryContext::new(&store, as_of, ws.settings.health.clone())?;
     let mut params: Vec<(String, Param)> = ctx.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let (sql, origin, id) = match (&args.name, &args.sql) {
         (_, Some(sql)) => (sql.clone(), "--sql".to_string(), None),

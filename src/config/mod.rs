@@ -4,6 +4,8 @@
 //! is found the way git finds a repository: the given directory, else the current directory and
 //! its parents, the first one holding `scudo.toml`.
 
+pub mod currencies;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -42,6 +44,9 @@ pub struct ModelSettings {
 pub struct WorkspaceSettings {
     pub database: PathBuf,
     pub currency: String,
+    /// The shop's IANA time zone (`Europe/Rome`), or "auto": chosen at the first import from the
+    /// UTC offsets the exports state, UTC until then.
+    pub timezone: String,
     /// A pinned "today" (YYYY-MM-DD), when set.
     pub as_of: Option<String>,
     /// DuckDB's memory limit ("3GB").
@@ -53,6 +58,8 @@ pub struct WorkspaceSettings {
 #[serde(deny_unknown_fields)]
 pub struct HealthSettings {
     pub at_risk_days: i64,
+    /// A repeat buyer is At-Risk once their silence exceeds this many times their usual gap.
+    pub at_risk_gap_factor: f64,
     pub dormant_days: i64,
     pub lost_days: i64,
     pub new_days: i64,
@@ -100,9 +107,38 @@ impl Settings {
         }
     }
 
+    /// The shop's time zone; `None` while it is "auto" (not chosen yet: dates are UTC's).
+    pub fn timezone(&self) -> Result<Option<chrono_tz::Tz>> {
+        let name = self.workspace.timezone.trim();
+        if name.eq_ignore_ascii_case("auto") {
+            return Ok(None);
+        }
+        crate::store::calendar::parse_zone(name).map(Some).ok_or_else(|| {
+            user(format!(
+                "[workspace] timezone = `{name}` is not an IANA time zone: write one such as \"Europe/Rome\", \
+                 \"America/New_York\" or \"UTC\", or \"auto\""
+            ))
+        })
+    }
+
+    /// The reporting currency and time zone derived values are computed in.
+    pub fn reporting(&self) -> Result<crate::store::Reporting> {
+        Ok(crate::store::Reporting::new(&self.workspace.currency, self.timezone()?.unwrap_or(chrono_tz::Tz::UTC)))
+    }
+
     /// Checks relations between settings that the types cannot express.
     pub fn validate(&self) -> Result<()> {
         self.pinned_as_of()?;
+        self.timezone()?;
+        let currency = self.workspace.currency.trim().to_uppercase();
+        if currency != "AUTO" && !currencies::is_known(&currency) {
+            let near = currencies::near(&currency);
+            return Err(user(format!(
+                "[workspace] currency = `{}` is not an ISO 4217 currency code{}; write one such as \"USD\" or \"EUR\", or \"auto\"",
+                self.workspace.currency,
+                if near.is_empty() { String::new() } else { format!(" (did you mean {}?)", near.join(", ")) }
+            )));
+        }
         let limit = self.workspace.memory_limit.trim();
         let digits = limit.trim_end_matches(|c: char| c.is_ascii_alphabetic()).trim();
         let unit = limit[digits.len()..].trim().to_ascii_uppercase();
@@ -124,6 +160,12 @@ impl Settings {
             ));
         }
         let h = &self.health;
+        if !(1.0..=10.0).contains(&h.at_risk_gap_factor) {
+            return Err(user(format!(
+                "[health] at_risk_gap_factor = {}: use a number from 1 to 10 (1.2: At-Risk once the silence is 1.2 times the usual gap)",
+                h.at_risk_gap_factor
+            )));
+        }
         if !(0 < h.at_risk_days && h.at_risk_days < h.dormant_days && h.dormant_days < h.lost_days) {
             return Err(user(format!(
                 "[health] needs 0 < at_risk_days < dormant_days < lost_days, got {} / {} / {}",
@@ -164,6 +206,43 @@ fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String
             }
         }
     }
+}
+
+/// Writes `timezone = "NAME"` into the `[workspace]` section of the settings file at `path`,
+/// replacing the line that sets it (or adding one), and leaves every other line as it is.
+pub fn write_timezone(path: &Path, name: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let line = format!("timezone = \"{name}\"");
+    let mut out: Vec<String> = Vec::new();
+    let (mut section, mut done) = (String::new(), false);
+    let mut workspace_at = None;
+    for l in text.lines() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            section = t.to_string();
+            if section == "[workspace]" {
+                workspace_at = Some(out.len());
+            }
+        } else if section == "[workspace]" && !done && t.split('=').next().is_some_and(|k| k.trim() == "timezone") {
+            out.push(line.clone());
+            done = true;
+            continue;
+        }
+        out.push(l.to_string());
+    }
+    if !done {
+        match workspace_at {
+            Some(i) => out.insert(i + 1, line),
+            None => {
+                out.push(String::new());
+                out.push("[workspace]".to_string());
+                out.push(line);
+            }
+        }
+    }
+    let mut new = out.join("\n");
+    new.push('\n');
+    std::fs::write(path, new).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// A workspace on disk: its root directory and its resolved settings.

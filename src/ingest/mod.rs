@@ -6,6 +6,7 @@
 
 pub mod detect;
 pub mod formats;
+pub mod rates;
 pub mod record;
 pub mod rejects;
 pub mod table;

@@ -153,7 +153,9 @@ pub fn cohorts(rs: &ResultSet, ctx: &QueryContext, format: Format) -> String {
     let [Some(c_cohort), Some(c_size), Some(c_k), Some(c_ret), Some(c_rev)] = cols else {
         return results(rs, ctx, format);
     };
-    let max_k = rs.rows.iter().filter_map(|r| r[c_k].as_i64()).max().unwrap_or(0).min(12);
+    // A terminal shows the first year; the JSON and CSV have every month, and the table says so.
+    let all_k = rs.rows.iter().filter_map(|r| r[c_k].as_i64()).max().unwrap_or(0);
+    let max_k = all_k.min(12);
     let mut cohorts: Vec<(String, String)> = Vec::new();
     for r in &rs.rows {
         let key = (r[c_cohort].to_text(), r[c_size].to_text());
@@ -182,8 +184,16 @@ pub fn cohorts(rs: &ResultSet, ctx: &QueryContext, format: Format) -> String {
         numeric.extend((0..=max_k).map(|_| true));
         table::render_text(&header, &rows, &numeric)
     };
+    let cut = if all_k > max_k {
+        format!(
+            "\n(months M{} to M{all_k} are not shown here: `--format csv` or `--format json` has every month)\n",
+            max_k + 1
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "Retention: % of each cohort buying in month M after their first purchase · as of {}\n\n{}\nCumulative revenue per customer\n\n{}",
+        "Retention: % of each cohort buying in month M after their first purchase · as of {}\n\n{}\nCumulative revenue per customer\n\n{}{cut}",
         ctx.as_of,
         matrix(c_ret, false),
         matrix(c_rev, true)

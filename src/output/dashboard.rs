@@ -126,6 +126,11 @@ pub fn json(d: &Dashboard) -> String {
         "alerts": j::rows(&d.alerts),
         "alerts_total": d.alerts_total,
         "segments": j::rows(&d.segments),
+        "unconverted": d.unconverted.as_ref().map(|u| json!({
+            "orders": u.orders,
+            "currencies": u.currencies,
+            "note": u.note(&d.context.currency),
+        })),
     }))
 }
 

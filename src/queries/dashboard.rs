@@ -21,6 +21,8 @@ pub struct Dashboard {
     /// How many customers need attention in all (At-Risk and Dormant): `scudo alerts` lists them.
     pub alerts_total: u64,
     pub segments: ResultSet,
+    /// Purchases left out of every figure for want of an exchange rate.
+    pub unconverted: Option<super::Unconverted>,
 }
 
 /// Runs the dashboard's queries.
@@ -41,6 +43,7 @@ pub fn build(store: &Store, catalog: &Catalog, ctx: QueryContext) -> Result<Dash
         alerts: catalog.run(store, "dashboard.alerts", &ctx)?,
         alerts_total,
         segments: catalog.run(store, "segments.summary", &ctx)?,
+        unconverted: None,
         context: ctx,
     })
 }

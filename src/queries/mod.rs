@@ -231,6 +231,49 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Purchases left out of every money figure and count for want of an exchange rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unconverted {
+    pub orders: u64,
+    pub currencies: Vec<String>,
+}
+
+impl Unconverted {
+    /// The note every view prints: "71 orders in GBP, INR and BDT are not included: …".
+    pub fn note(&self, reporting: &str) -> String {
+        let list = match self.currencies.as_slice() {
+            [] => "another currency".to_string(),
+            [one] => one.clone(),
+            [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        };
+        format!(
+            "{} {} in {list} {} not included (no exchange rate into {reporting} for their day): import rates with \
+             `scudo rates import FILE`",
+            crate::output::group_thousands(self.orders),
+            if self.orders == 1 { "order" } else { "orders" },
+            if self.orders == 1 { "is" } else { "are" },
+        )
+    }
+}
+
+/// The purchases up to `as_of` that have no value in the reporting currency (base.unconverted);
+/// `None` when every purchase has one (read from a one-row-per-currency table first: free).
+pub fn unconverted(store: &Store, catalog: &Catalog, as_of: NaiveDate) -> Result<Option<Unconverted>> {
+    if store.unvalued_orders()? == 0 {
+        return Ok(None);
+    }
+    let file = catalog.sql("base.unconverted")?;
+    let rs = store.query(&file.sql, &[("as_of", Param::Text(as_of.to_string()))], &file.location())?;
+    let (Some(o), Some(c)) = (rs.col("orders"), rs.col("currencies")) else { return Ok(None) };
+    let Some(row) = rs.rows.first() else { return Ok(None) };
+    let orders = row[o].as_i64().unwrap_or(0).max(0) as u64;
+    let currencies = match &row[c] {
+        crate::store::Cell::List(items) => items.iter().map(|i| i.to_text()).collect(),
+        other => vec![other.to_text()],
+    };
+    Ok((orders > 0).then_some(Unconverted { orders, currencies }))
+}
+
 /// The standard parameters every query may use.
 #[derive(Debug, Clone)]
 pub struct QueryContext {
@@ -240,25 +283,10 @@ pub struct QueryContext {
 }
 
 impl QueryContext {
-    /// Settles the reporting currency (`auto` → the currency most orders are in).
-    pub fn new(
-        store: &Store,
-        catalog: &Catalog,
-        as_of: NaiveDate,
-        currency: &str,
-        health: HealthSettings,
-    ) -> Result<QueryContext> {
-        let currency = if currency.eq_ignore_ascii_case("auto") {
-            let file = catalog.get("base.main_currency").ok_or_else(|| user("query base.main_currency is missing"))?;
-            let rs = store.query(&file.sql, &[], &file.location())?;
-            rs.rows
-                .first()
-                .and_then(|r| r.first())
-                .and_then(|c| c.as_str().map(str::to_string))
-                .unwrap_or_else(|| "USD".to_string())
-        } else {
-            currency.to_uppercase()
-        };
+    /// The reporting currency is the one the store's values are in (`auto` settled to the
+    /// currency most orders are in).
+    pub fn new(store: &Store, as_of: NaiveDate, health: HealthSettings) -> Result<QueryContext> {
+        let currency = store.values_currency()?;
         Ok(QueryContext { as_of, currency, health })
     }
 
@@ -272,6 +300,7 @@ impl QueryContext {
             ("lost_days", Param::Int(h.lost_days)),
             ("new_days", Param::Int(h.new_days)),
             ("vip_min_revenue", Param::Int(h.vip_min_revenue)),
+            ("at_risk_gap_factor", Param::Float(h.at_risk_gap_factor)),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub struct ImportCounts {
     pub orders_unchanged: u64,
     pub products_upserted: u64,
     pub rows_rejected: u64,
+    /// Customers found to be the same person as another and merged into them.
+    pub customers_merged: u64,
 }
 
 /// An earlier import of the same bytes.
@@ -92,6 +94,9 @@ const ORDER_FIELDS: &[&str] = &[
     "payment_method",
     "discount_codes",
     "tax_included",
+    "converted_currency",
+    "converted_total",
+    "converted_refunded",
 ];
 
 const ITEM_COMPARED: &str = "order_id, line_no, sku, name, vendor, quantity, unit_price, discount, line_total, is_tip";
@@ -120,6 +125,9 @@ const ORDER_STAGE: &[Kind] = &[
     Kind::Text,
     Kind::Text,
     Kind::Bool,
+    Kind::Text,
+    Kind::Money,
+    Kind::Money,
 ];
 const ITEM_STAGE: &[Kind] = &[
     Kind::Text,
@@ -170,7 +178,8 @@ CREATE TEMP TABLE _stg_orders (order_id VARCHAR, seq BIGINT, source VARCHAR, sou
     currency VARCHAR, subtotal DECIMAL(18,2), discount_total DECIMAL(18,2), shipping_total DECIMAL(18,2),
     tax_total DECIMAL(18,2), total DECIMAL(18,2), refunded_total DECIMAL(18,2), net_total DECIMAL(18,2),
     status VARCHAR, financial_status VARCHAR, channel VARCHAR, payment_method VARCHAR,
-    discount_codes VARCHAR, tax_included BOOLEAN);
+    discount_codes VARCHAR, tax_included BOOLEAN, converted_currency VARCHAR, converted_total DECIMAL(18,2),
+    converted_refunded DECIMAL(18,2));
 CREATE TEMP TABLE _stg_items (order_id VARCHAR, seq BIGINT, line_no INTEGER, sku VARCHAR, name VARCHAR,
     vendor VARCHAR, category VARCHAR, quantity BIGINT, unit_price DECIMAL(18,2), discount DECIMAL(18,2),
     line_total DECIMAL(18,2), is_tip BOOLEAN);
@@ -181,6 +190,7 @@ const DROP_STAGING: &str = "
 DROP TABLE IF EXISTS _stg_customers; DROP TABLE IF EXISTS _stg_sources; DROP TABLE IF EXISTS _stg_orders;
 DROP TABLE IF EXISTS _stg_items; DROP TABLE IF EXISTS _stg_products; DROP TABLE IF EXISTS _m_customers;
 DROP TABLE IF EXISTS _m_orders; DROP TABLE IF EXISTS _m_items; DROP TABLE IF EXISTS _m_products;
+DROP TABLE IF EXISTS _stg_merges; DROP TABLE IF EXISTS _multi; DROP TABLE IF EXISTS _merged;
 ";
 
 /// Everything known about who is who, loaded once per import.
@@ -189,12 +199,22 @@ struct Identities {
     by_email: HashMap<String, String>,
     by_phone: HashMap<String, String>,
     next_number: i64,
+    /// Customers found to be another one during this import (merged id → the id it joined).
+    merged: HashMap<String, String>,
+    /// The merges in the order they were found, with why.
+    merges: Vec<(String, String, String)>,
 }
 
 impl Identities {
     fn load(conn: &Connection) -> Result<Identities> {
-        let mut ids =
-            Identities { by_key: HashMap::new(), by_email: HashMap::new(), by_phone: HashMap::new(), next_number: 1 };
+        let mut ids = Identities {
+            by_key: HashMap::new(),
+            by_email: HashMap::new(),
+            by_phone: HashMap::new(),
+            next_number: 1,
+            merged: HashMap::new(),
+            merges: Vec::new(),
+        };
         let mut stmt = conn.prepare("SELECT source, source_key, customer_id, email, phone FROM customer_sources")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -218,6 +238,30 @@ impl Identities {
         )?;
         ids.next_number = max.unwrap_or(0) + 1;
         Ok(ids)
+    }
+}
+
+impl Identities {
+    /// The customer `cid` is now (itself, or the one it was merged into).
+    fn root(&self, cid: &str) -> String {
+        let mut c = cid;
+        while let Some(next) = self.merged.get(c) {
+            c = next;
+        }
+        c.to_string()
+    }
+
+    /// Makes `a` and `b` one customer: the older id (the smaller number) stays.
+    fn unite(&mut self, a: &str, b: &str, why: String) -> String {
+        let (a, b) = (self.root(a), self.root(b));
+        if a == b {
+            return a;
+        }
+        let older = |x: &String, y: &String| (x.len(), x) < (y.len(), y);
+        let (keep, gone) = if older(&a, &b) { (a, b) } else { (b, a) };
+        self.merged.insert(gone.clone(), keep.clone());
+        self.merges.push((gone, keep.clone(), why));
+        keep
     }
 }
 
@@ -285,14 +329,36 @@ impl Loader<'_> {
                 None => return Ok(None),
             }
         }
-        let known = identity
+        // The same source id and the same email each mean the same person: when a record's id and
+        // email point at two customers, they are one and are merged (whatever the order the files
+        // came in, the customers come out the same). A phone only finds a customer for a record
+        // whose id and email do not, and never merges two (people share phones).
+        let by_id = identity
             .source_customer_id
             .as_ref()
             .and_then(|id| self.ids.by_key.get(&source_key(&source, &format!("id:{id}"))))
-            .or_else(|| identity.email.as_ref().and_then(|e| self.ids.by_email.get(e)))
-            .or_else(|| identity.phone.as_ref().and_then(|p| self.ids.by_phone.get(p)))
-            .or_else(|| if identity.is_known() { None } else { self.ids.by_key.get(&source_key(&source, &keys[0])) })
-            .cloned();
+            .map(|c| self.ids.root(c));
+        let by_email = identity.email.as_ref().and_then(|e| self.ids.by_email.get(e)).map(|c| self.ids.root(c));
+        let known = match (by_id, by_email) {
+            (Some(a), Some(b)) if a != b => {
+                let why = format!(
+                    "{source} customer {} has the email {}",
+                    identity.source_customer_id.as_deref().unwrap_or_default(),
+                    identity.email.as_deref().unwrap_or_default()
+                );
+                Some(self.ids.unite(&a, &b, why))
+            }
+            (Some(a), _) => Some(a),
+            (None, Some(b)) => Some(b),
+            (None, None) => identity
+                .phone
+                .as_ref()
+                .and_then(|p| self.ids.by_phone.get(p))
+                .or_else(
+                    || if identity.is_known() { None } else { self.ids.by_key.get(&source_key(&source, &keys[0])) },
+                )
+                .map(|c| self.ids.root(c)),
+        };
         let cid = match known {
             Some(c) => c,
             None => {
@@ -418,6 +484,9 @@ impl Sink for Loader<'_> {
             text(&o.payment_method),
             text(&o.discount_codes),
             o.tax_included.map_or(Value::Null, Value::Boolean),
+            o.converted.as_ref().map_or(Value::Null, |c| Value::Text(c.currency.clone())),
+            o.converted.as_ref().map_or(Value::Null, |c| money(c.total)),
+            o.converted.as_ref().map_or(Value::Null, |c| money(c.refunded)),
         ])?;
         for (i, item) in o.items.iter().enumerate() {
             self.items.append(vec![
@@ -461,10 +530,193 @@ fn count(conn: &Connection, sql: &str) -> Result<u64> {
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
+/// What one import merges.
+struct Job<'a> {
+    import_id: i64,
+    /// The kind of export (`stripe-payments`): orders other kinds also describe are merged field
+    /// by field.
+    kind: &'a str,
+    repeated_orders: bool,
+    /// Customers found to be one: (merged id, id it joined, why).
+    merges: &'a [(String, String, String)],
+    reporting: &'a super::Reporting,
+}
+
+/// Which kind of export knows a field best when two kinds describe the same order (a Stripe
+/// payment and its invoice share an id): payments know what was charged and refunded, invoices
+/// know the lines, discounts and taxes. A field takes the value of the kind that knows it best,
+/// else of any kind that has it (in kind name order), so the result never depends on which file
+/// was imported first.
+const AUTHORITY: &[(&str, &[&str])] = &[
+    (
+        "stripe-payments",
+        &[
+            "customer_id",
+            "ordered_at",
+            "currency",
+            "total",
+            "refunded_total",
+            "status",
+            "financial_status",
+            "payment_method",
+            "channel",
+            "converted_currency",
+            "converted_total",
+            "converted_refunded",
+        ],
+    ),
+    (
+        "stripe-invoices",
+        &[
+            "order_number",
+            "subtotal",
+            "discount_total",
+            "shipping_total",
+            "tax_total",
+            "discount_codes",
+            "tax_included",
+        ],
+    ),
+];
+
+/// The SQL that merges field `f` over an order's versions (see [`AUTHORITY`]).
+fn merged_field(f: &str) -> String {
+    let best: Vec<String> =
+        AUTHORITY.iter().filter(|(_, fields)| fields.contains(&f)).map(|(kind, _)| format!("'{kind}'")).collect();
+    let rank = if best.is_empty() {
+        "'1'".to_string()
+    } else {
+        format!("CASE WHEN kind IN ({}) THEN '2' ELSE '1' END", best.join(", "))
+    };
+    format!("arg_max({f}, {rank} || kind) FILTER (WHERE {f} IS NOT NULL) AS {f}")
+}
+
+/// Applies the customer merges found while reading: the merged customers' staged rows, sources,
+/// orders and history move to the customer they joined, whose record takes the merged one's
+/// values where it has none.
+fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> {
+    if job.merges.is_empty() {
+        return Ok(());
+    }
+    conn.execute_batch("CREATE TEMP TABLE _stg_merges (merged_id VARCHAR, into_id VARCHAR, reason VARCHAR);")?;
+    {
+        let mut app = conn.appender_to_catalog_and_db("_stg_merges", "temp", "main")?;
+        for (gone, keep, why) in job.merges {
+            app.append_row(params![gone, keep, why])?;
+        }
+        app.flush()?;
+    }
+    let cols = CUSTOMER_FIELDS.join(", ");
+    let coalesced = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(k.{f}, g.{f})")).collect::<Vec<_>>().join(", ");
+    conn.execute_batch(&format!(
+        "UPDATE _stg_customers SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_customers.customer_id = m.merged_id;
+         UPDATE _stg_sources SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_sources.customer_id = m.merged_id;
+         UPDATE _stg_orders SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_orders.customer_id = m.merged_id;
+         -- The joined customer's record, filled in from the merged one's, staged first (seq 0) so
+         -- that this file's own values still win.
+         INSERT INTO _stg_customers (customer_id, seq, {cols}, created_at, tags)
+            SELECT k.customer_id, 0, {coalesced}, least(k.created_at, g.created_at),
+                   NULLIF(array_to_string(list_distinct(list_concat(COALESCE(k.tags, []), COALESCE(g.tags, []))), chr(31)), '')
+            FROM _stg_merges m JOIN customers g ON g.customer_id = m.merged_id JOIN customers k ON k.customer_id = m.into_id;
+         DELETE FROM customers WHERE customer_id IN (SELECT merged_id FROM _stg_merges);
+         UPDATE customer_sources SET customer_id = m.into_id FROM _stg_merges m WHERE customer_sources.customer_id = m.merged_id;
+         UPDATE orders SET customer_id = m.into_id FROM _stg_merges m WHERE orders.customer_id = m.merged_id;
+         UPDATE order_versions SET customer_id = m.into_id FROM _stg_merges m WHERE order_versions.customer_id = m.merged_id;
+         DELETE FROM segment_members WHERE customer_id IN (SELECT merged_id FROM _stg_merges);
+         -- Score history moves too, where the joined customer has no row of that run.
+         INSERT INTO customer_scores
+            SELECT s.* REPLACE (m.into_id AS customer_id)
+            FROM customer_scores s JOIN _stg_merges m ON s.customer_id = m.merged_id
+            WHERE NOT EXISTS (SELECT 1 FROM customer_scores k WHERE k.run_id = s.run_id AND k.customer_id = m.into_id)
+            QUALIFY row_number() OVER (PARTITION BY s.run_id, m.into_id ORDER BY s.customer_id) = 1;
+         DELETE FROM customer_scores WHERE customer_id IN (SELECT merged_id FROM _stg_merges);"
+    ))
+    .context("merging customers found to be one")?;
+    conn.execute(
+        "INSERT INTO customer_merges SELECT merged_id, into_id, ?, reason FROM _stg_merges",
+        params![job.import_id],
+    )?;
+    counts.customers_merged = job.merges.len() as u64;
+    Ok(())
+}
+
+/// Orders that another kind of export also describes: each kind's version is kept in
+/// order_versions and the staged order becomes their field-by-field merge (see [`AUTHORITY`]).
+fn merge_order_versions(conn: &Connection, job: &Job, items: &str) -> Result<()> {
+    let multi: u64 = {
+        let mut stmt = conn.prepare(
+            "CREATE TEMP TABLE _multi AS
+             SELECT s.order_id FROM _m_orders s JOIN orders o ON o.order_id = s.order_id
+             WHERE o.kinds IS NOT NULL AND (len(o.kinds) > 1 OR o.kinds[1] <> ?)",
+        )?;
+        stmt.execute(params![job.kind])?;
+        count(conn, "SELECT count(*) FROM _multi")?
+    };
+    if multi == 0 {
+        return Ok(());
+    }
+    let fields = ORDER_FIELDS.join(", ");
+    let merged =
+        ORDER_FIELDS
+            .iter()
+            .map(|f| {
+                if *f == "net_total" { "CAST(NULL AS DECIMAL(18,2)) AS net_total".to_string() } else { merged_field(f) }
+            })
+            .collect::<Vec<_>>();
+    let set = ORDER_FIELDS.iter().map(|f| format!("{f} = v.{f}")).collect::<Vec<_>>().join(", ");
+    // The version an order had before another kind described it.
+    conn.execute_batch(&format!(
+        "INSERT INTO order_versions (order_id, kind, {fields}, import_id)
+            SELECT o.order_id, o.kinds[1], {o_fields}, o.import_id
+            FROM orders o JOIN _multi USING (order_id)
+            WHERE len(o.kinds) = 1 AND NOT EXISTS (SELECT 1 FROM order_versions v WHERE v.order_id = o.order_id);",
+        o_fields = ORDER_FIELDS.iter().map(|f| format!("o.{f}")).collect::<Vec<_>>().join(", "),
+    ))
+    .context("keeping each export's version of an order")?;
+    conn.execute(
+        "DELETE FROM order_versions WHERE kind = ? AND order_id IN (SELECT order_id FROM _multi)",
+        params![job.kind],
+    )?;
+    conn.execute(
+        &format!(
+            "INSERT INTO order_versions (order_id, kind, {fields}, import_id)
+             SELECT s.order_id, ?, {s_fields}, ? FROM _m_orders s JOIN _multi USING (order_id)",
+            s_fields = ORDER_FIELDS.iter().map(|f| format!("s.{f}")).collect::<Vec<_>>().join(", "),
+        ),
+        params![job.kind, job.import_id],
+    )?;
+    conn.execute_batch(&format!(
+        "CREATE TEMP TABLE _merged AS
+            SELECT order_id, {merged}, list(kind ORDER BY kind) AS kinds
+            FROM order_versions WHERE order_id IN (SELECT order_id FROM _multi) GROUP BY order_id;
+         UPDATE _merged SET net_total = total - refunded_total;
+         UPDATE _m_orders SET {set}, kinds = v.kinds FROM _merged v WHERE _m_orders.order_id = v.order_id;
+         -- Line items: this export's when it has any, else the ones the order already has.
+         INSERT INTO {items} (order_id, seq, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
+            SELECT i.order_id, m.seq, i.line_no, i.sku, i.name, i.vendor, i.category, i.quantity, i.unit_price,
+                   i.discount, i.line_total, i.is_tip
+            FROM order_items i JOIN _m_orders m ON m.order_id = i.order_id
+            WHERE m.order_id IN (SELECT order_id FROM _multi)
+              AND NOT EXISTS (SELECT 1 FROM {items} x WHERE x.order_id = m.order_id);",
+        merged = merged.join(", "),
+    ))
+    .context("merging the versions of orders two exports describe")?;
+    let changed =
+        ORDER_FIELDS.iter().map(|f| format!("_m_orders.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR ");
+    conn.execute_batch(&format!(
+        "UPDATE _m_orders SET is_changed = ({changed} OR _m_orders.kinds IS DISTINCT FROM o.kinds)
+         FROM orders o WHERE o.order_id = _m_orders.order_id AND _m_orders.order_id IN (SELECT order_id FROM _multi);"
+    ))
+    .context("comparing merged orders")?;
+    Ok(())
+}
+
 /// Merges staged rows into the model; returns the counts.
-fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut ImportCounts) -> Result<()> {
+fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> {
+    let (import_id, repeated_orders) = (job.import_id, job.repeated_orders);
     let started = std::time::Instant::now();
     let mark = |what: &str| super::timing(what, started, None);
+    merge_customers(conn, job, counts)?;
     // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
     let latest: Vec<String> =
         CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
@@ -518,14 +770,18 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
     } else {
         ("SELECT * FROM _stg_orders", "_stg_items")
     };
-    conn.execute_batch(&format!(
-        "CREATE TEMP TABLE _m_orders AS
-         WITH s AS ({latest})
-         SELECT s.*, o.order_id IS NULL AS is_new,
-                o.order_id IS NOT NULL AND ({changed}) AS is_changed
-         FROM s LEFT JOIN orders o ON o.order_id = s.order_id;",
-        changed = ORDER_FIELDS.iter().map(|f| format!("s.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR "),
-    ))
+    conn.execute(
+        &format!(
+            "CREATE TEMP TABLE _m_orders AS
+             WITH s AS ({latest})
+             SELECT s.*, [CAST(? AS VARCHAR)] AS kinds, o.order_id IS NULL AS is_new,
+                    o.order_id IS NOT NULL AND ({changed}) AS is_changed
+             FROM s LEFT JOIN orders o ON o.order_id = s.order_id",
+            changed =
+                ORDER_FIELDS.iter().map(|f| format!("s.{f} IS DISTINCT FROM o.{f}")).collect::<Vec<_>>().join(" OR "),
+        ),
+        params![job.kind],
+    )
     .context("comparing orders")?;
     if repeated_orders {
         conn.execute_batch(
@@ -533,6 +789,7 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
         )
         .context("comparing orders")?;
     }
+    merge_order_versions(conn, job, items)?;
     // Orders already in the database: changed when any line item differs, too.
     let known = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new")?;
     if known > 0 {
@@ -558,7 +815,7 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
     .context("replacing changed orders")?;
     mark("import: replacing changed orders");
     conn.execute(
-        &format!("INSERT INTO orders (order_id, {order_cols}, import_id) SELECT order_id, {order_cols}, ? FROM _m_orders WHERE is_new OR is_changed"),
+        &format!("INSERT INTO orders (order_id, {order_cols}, kinds, import_id) SELECT order_id, {order_cols}, kinds, ? FROM _m_orders WHERE is_new OR is_changed"),
         params![import_id],
     )
     .context("writing orders")?;
@@ -605,13 +862,13 @@ fn merge(conn: &Connection, import_id: i64, repeated_orders: bool, counts: &mut 
 
     // Tag segments and the search index depend on the customers alone: when this import inserted
     // or changed none (an orders export of known customers), they stay as they are.
-    let customers_changed = counts.customers_inserted + counts.customers_updated > 0;
+    let customers_changed = counts.customers_inserted + counts.customers_updated + counts.customers_merged > 0;
     if customers_changed {
         refresh_customer_derived(conn)?;
         mark("import: refreshing tag segments and the search index");
     }
-    conn.execute_batch(SUMMARY).context("refreshing the customer summary")?;
-    mark("import: refreshing the customer summary");
+    super::derived::settle(conn, job.reporting, super::derived::Scope::Import(import_id), true)?;
+    mark("import: local times, values and the customer summary");
     Ok(())
 }
 
@@ -632,7 +889,7 @@ fn refresh_customer_derived(conn: &Connection) -> Result<()> {
 }
 
 /// Rebuilds the tables derived from customers and orders (customer_summary, order_currencies).
-const SUMMARY: &str = include_str!("summary.sql");
+pub(super) const SUMMARY: &str = include_str!("summary.sql");
 /// Rebuilds the customer search index (customer_search, search_words).
 const SEARCH_INDEX: &str = include_str!("search_index.sql");
 
@@ -667,6 +924,7 @@ impl Store {
                 orders_unchanged: n(9)?,
                 rows_rejected: n(10)?,
                 products_upserted: n(11)?,
+                customers_merged: 0,
             },
         }))
     }
@@ -681,6 +939,7 @@ impl Store {
     ) -> Result<(ImportCounts, Vec<Reject>)> {
         let started = Utc::now().naive_utc();
         let started_at = std::time::Instant::now();
+        let reporting = self.reporting.clone();
         let conn = self.conn_mut();
         let tx = conn.transaction()?;
         tx.execute_batch(DROP_STAGING)?;
@@ -728,6 +987,13 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
+        let merges: Vec<(String, String, String)> = std::mem::take(&mut loader.ids.merges)
+            .into_iter()
+            .map(|(gone, _, why)| {
+                let keep = loader.ids.root(&gone);
+                (gone, keep, why)
+            })
+            .collect();
         let repeated_orders = {
             let ids = &mut loader.order_ids;
             ids.sort_unstable();
@@ -740,7 +1006,8 @@ impl Store {
             rows_rejected: rejects.len() as u64,
             ..Default::default()
         };
-        merge(&tx, import_id, repeated_orders, &mut counts)?;
+        let job = Job { import_id, kind: &meta.kind, repeated_orders, merges: &merges, reporting: &reporting };
+        merge(&tx, &job, &mut counts)?;
         tx.execute_batch(DROP_STAGING)?;
         let finished = Utc::now().naive_utc();
         tx.execute(

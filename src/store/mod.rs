@@ -4,8 +4,11 @@
 //! a database written by a newer scudo. Everything else asks the store: imports go through
 //! [`load`], questions through [`Store::query`], whose parameters are always bound.
 
+pub mod calendar;
 pub mod cell;
+pub mod derived;
 pub mod load;
+pub mod rates;
 pub mod scores;
 mod stage;
 mod value;
@@ -17,6 +20,7 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 pub use cell::{Cell, ResultSet};
+pub use derived::Reporting;
 
 use crate::error::user;
 
@@ -29,7 +33,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("customer summary", include_str!("migrations/0005_customer_summary.sql")),
     ("lookup indexes", include_str!("migrations/0006_lookup_indexes.sql")),
     ("search index", concat!(include_str!("migrations/0007_search_index.sql"), include_str!("search_index.sql"))),
-    ("model statistics", concat!(include_str!("migrations/0008_model_statistics.sql"), include_str!("summary.sql"))),
+    // The summary is rebuilt once the values of migration 9 are derived (derived::settle).
+    ("model statistics", include_str!("migrations/0008_model_statistics.sql")),
+    ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -68,6 +74,8 @@ pub struct Store {
     path: PathBuf,
     /// Temp macros registered on this connection.
     macros: std::cell::RefCell<std::collections::HashSet<String>>,
+    /// The currency and time zone derived values are computed in.
+    reporting: derived::Reporting,
 }
 
 impl Store {
@@ -88,18 +96,27 @@ impl Store {
     }
 
     /// Opens an existing database for reading only, so that other readers can share it. A database
-    /// older than this scudo is first migrated through a short read-write open.
-    pub fn open_read_only(path: &Path) -> Result<Store> {
-        Store::open_reading(path, false)
+    /// older than this scudo, or whose derived values were computed for other settings than `r`,
+    /// is first brought up to date through a short read-write open.
+    pub fn open_read_only(path: &Path, r: &Reporting) -> Result<Store> {
+        Store::open_reading(path, false, r)
     }
 
     /// Opens the database for reading only, with no access to other files (no COPY, no
     /// read_csv, no ATTACH): for running SQL the user wrote. Migrates first when needed.
-    pub fn open_sandboxed(path: &Path) -> Result<Store> {
-        Store::open_reading(path, true)
+    pub fn open_sandboxed(path: &Path, r: &Reporting) -> Result<Store> {
+        Store::open_reading(path, true, r)
     }
 
-    fn open_reading(path: &Path, sandboxed: bool) -> Result<Store> {
+    /// Opens an existing database for writing, migrated, with its derived values computed for `r`.
+    pub fn open_settled(path: &Path, r: &Reporting) -> Result<Store> {
+        let mut store = Store::open(path)?;
+        store.set_reporting(r.clone());
+        store.settle()?;
+        Ok(store)
+    }
+
+    fn open_reading(path: &Path, sandboxed: bool, r: &Reporting) -> Result<Store> {
         let config = || -> Result<duckdb::Config> {
             duckdb::Config::default()
                 .access_mode(duckdb::AccessMode::ReadOnly)
@@ -108,15 +125,18 @@ impl Store {
                 .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
         };
         if !path.is_file() {
-            return Store::open(path);
+            return Store::open_settled(path, r);
         }
-        let store = Store::connect_with(path, config()?, false)?;
-        if store.schema_version()? == SCHEMA_VERSION {
+        let mut store = Store::connect_with(path, config()?, false)?;
+        store.set_reporting(r.clone());
+        if store.schema_version()? == SCHEMA_VERSION && !store.is_stale()? {
             return Ok(store);
         }
         drop(store);
-        drop(Store::open(path)?);
-        Store::connect_with(path, config()?, false)
+        drop(Store::open_settled(path, r)?);
+        let mut store = Store::connect_with(path, config()?, false)?;
+        store.set_reporting(r.clone());
+        Ok(store)
     }
 
     fn connect(path: &Path) -> Result<Store> {
@@ -137,7 +157,8 @@ impl Store {
             };
             user(format!("cannot open the database {}: {}; {hint}", path.display(), first_line(&detail)))
         })?;
-        let mut store = Store { conn, path: path.to_path_buf(), macros: Default::default() };
+        let mut store =
+            Store { conn, path: path.to_path_buf(), macros: Default::default(), reporting: Default::default() };
         if migrate {
             store.migrate()?;
         }

@@ -92,30 +92,41 @@ fn with_euro_orders(s: &Scudo, ws: &std::path::Path) {
 #[test]
 fn customer_facts_on_any_date_and_currency_equal_a_computation_from_orders() {
     // The facts come from customer_summary (rebuilt by each import) when a customer's purchases all
-    // precede as_of, and from orders otherwise: every date and currency must agree with orders.
+    // precede as_of, and from orders otherwise: every date and reporting currency must agree with
+    // orders. With no exchange rates, only orders in the reporting currency (or none stated) are
+    // purchases; dates are the shop's (local_at, created_at through the zone's offsets).
     let (s, ws) = demo();
     with_euro_orders(&s, &ws);
     let mut compared = 0;
-    for as_of in ["2022-06-30", "2023-06-15", "2024-03-01", "2024-10-01", "2024-12-03", "2025-06-01"] {
-        for currency in ["USD", "EUR"] {
+    for currency in ["USD", "EUR"] {
+        for as_of in ["2022-06-30", "2023-06-15", "2024-03-01", "2024-10-01", "2024-12-03", "2025-06-01"] {
             let sql = format!(
-                "WITH f AS (SELECT * FROM customer_facts(DATE '{as_of}', '{currency}')),
+                "WITH f AS (SELECT * FROM customer_facts(DATE '{as_of}', $currency)),
+                 created AS (
+                    SELECT c.customer_id, c.created_at + to_minutes(z.offset_minutes) AS local_created
+                    FROM customers c ASOF LEFT JOIN tz_offsets z ON c.created_at >= z.utc_from),
                  d AS (
-                    SELECT c.customer_id, count(o.order_id) AS n,
-                        COALESCE(sum(o.net_total) FILTER (WHERE o.currency IS NULL OR o.currency = '{currency}'), 0) AS rev,
-                        min(o.ordered_at) AS first, max(o.ordered_at) AS last
-                    FROM customers c
+                    SELECT c.customer_id, count(o.order_id) AS n, COALESCE(sum(o.net_total), 0) AS rev,
+                        min(o.local_at) AS first, max(o.local_at) AS last
+                    FROM created c
                     LEFT JOIN orders o ON o.customer_id = c.customer_id
                         AND o.status IN ('completed', 'partially_refunded', 'refunded')
-                        AND o.ordered_at < DATE '{as_of}' + INTERVAL 1 DAY
-                    WHERE c.created_at IS NULL OR c.created_at < DATE '{as_of}' + INTERVAL 1 DAY
+                        AND (o.currency IS NULL OR o.currency = '{currency}')
+                        AND o.local_at < DATE '{as_of}' + INTERVAL 1 DAY
+                    WHERE c.local_created IS NULL OR c.local_created < DATE '{as_of}' + INTERVAL 1 DAY
                     GROUP BY c.customer_id)
                  SELECT (SELECT count(*) FROM f) AS facts, (SELECT count(*) FROM d) AS direct,
                     (SELECT count(*) FROM f JOIN d USING (customer_id)
                      WHERE f.orders = d.n AND f.revenue = d.rev AND f.first_order_at IS NOT DISTINCT FROM d.first
                        AND f.last_order_at IS NOT DISTINCT FROM d.last) AS agreeing"
             );
-            let r = json(&s, &ws, &["query", "run", "--sql", &sql]);
+            let out = s
+                .command_in(&ws, &["query", "run", "--sql", &sql, "--format", "json"])
+                .env("SCUDO_WORKSPACE_CURRENCY", currency)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             let row = &r["rows"][0];
             assert_eq!(row["facts"], row["direct"], "{as_of} {currency}: {row}");
             assert_eq!(row["facts"], row["agreeing"], "{as_of} {currency}: {row}");
@@ -217,7 +228,9 @@ fn revenue_is_in_the_reporting_currency_only() {
     let usd = json(&s, &ws, &["dashboard", "--as-of", "2024-12-31"]);
     assert_eq!(usd["currency"], "USD", "most orders are in USD");
     assert_eq!(usd["kpis"]["revenue"].to_string(), "28050.00", "the EUR orders are not added to dollars");
-    assert_eq!(usd["kpis"]["orders"], 59, "but they are purchases");
+    assert_eq!(usd["kpis"]["orders"], 57, "nor counted: no rate values them in dollars");
+    assert_eq!(usd["unconverted"]["orders"], 2, "{usd}");
+    assert_eq!(usd["unconverted"]["currencies"], serde_json::json!(["EUR"]), "{usd}");
     let out = s
         .command_in(&ws, &["dashboard", "--as-of", "2024-12-31", "--format", "json"])
         .env("SCUDO_WORKSPACE_CURRENCY", "EUR")

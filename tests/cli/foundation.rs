@@ -212,18 +212,32 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
             "DROP TABLE customer_summary; DROP TABLE order_currencies;
              DROP INDEX orders_by_customer; DROP INDEX order_items_by_order;
              DROP TABLE customer_search; DROP TABLE search_words;
+             ALTER TABLE orders DROP COLUMN kinds; ALTER TABLE orders DROP COLUMN converted_currency;
+             ALTER TABLE orders DROP COLUMN converted_total; ALTER TABLE orders DROP COLUMN converted_refunded;
+             ALTER TABLE orders DROP COLUMN local_at; ALTER TABLE orders DROP COLUMN value;
+             ALTER TABLE orders DROP COLUMN value_rate;
+             DROP TABLE order_versions; DROP TABLE exchange_rates; DROP TABLE tz_offsets; DROP TABLE customer_merges;
+             DELETE FROM scudo_meta WHERE key <> 'schema_version';
              UPDATE scudo_meta SET value = '4' WHERE key = 'schema_version';",
         )
         .unwrap();
     }
     let upgraded = s.run_in(&ws, &["dashboard", "--format", "json"]);
-    assert!(upgraded.stderr.contains("upgrading") && upgraded.stderr.contains("to 8"), "{}", upgraded.stderr);
+    assert!(
+        upgraded.stderr.contains("upgrading")
+            && upgraded.stderr.contains(&format!("to {}", scudo::store::SCHEMA_VERSION)),
+        "{}",
+        upgraded.stderr
+    );
     let after = upgraded.json();
     assert_eq!(after, before);
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
     let db = Scudo::db(&ws);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_summary"), 10);
-    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "8");
+    assert_eq!(
+        scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"),
+        scudo::store::SCHEMA_VERSION.to_string()
+    );
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_search WHERE term = 'mike' AND field = 'word'"), 1);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM duckdb_indexes() WHERE index_name LIKE '%_by_%'"), 2);
 }

@@ -6,5 +6,6 @@ mod analytics;
 mod corpus;
 mod foundation;
 mod ingest;
+mod numbers;
 mod queries;
 mod scale;

@@ -7,6 +7,7 @@ pub mod customer;
 pub mod dashboard;
 pub mod ingest;
 pub mod json;
+pub mod scores;
 pub mod table;
 
 use std::io::{self, Write};

@@ -4,7 +4,9 @@ mod harness;
 
 mod analytics;
 mod corpus;
+mod data_end;
 mod foundation;
 mod ingest;
 mod queries;
 mod scale;
+mod scores;

@@ -106,13 +106,11 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
             scores::describe(num("score_run_id") as i64, &t("scored_as_of"), &t("score_method"))
         );
         match get("score_age_days").as_i64() {
-            Some(age) if age > STALE_AFTER_DAYS => {
-                from.push_str(&format!(
+            Some(age) if age > STALE_AFTER_DAYS => from.push_str(&format!(
                 ": {} days before {}, run `scudo score` for current scores",
                 super::group_thousands(age.unsigned_abs()),
                 ctx.as_of
-            ))
-            }
+            )),
             _ => {}
         }
         out.push_str(&from);

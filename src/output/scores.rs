@@ -102,6 +102,8 @@ mod tests {
         assert_eq!(clv_not_claimed(&run("model", Some(90), Some(30))), None);
         let d: NaiveDate = "2024-11-01".parse().unwrap();
         assert_eq!(stale_warning(2, "2024-10-01", 30, d), None);
-        assert!(stale_warning(2, "2024-10-01", 10_392, d).unwrap().contains("run #2 of 2024-10-01, 10,392 days before"));
+        assert!(
+            stale_warning(2, "2024-10-01", 10_392, d).unwrap().contains("run #2 of 2024-10-01, 10,392 days before")
+        );
     }
 }

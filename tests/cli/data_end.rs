@@ -66,8 +66,9 @@ fn scoring_far_past_the_data_is_warned_about_and_recorded() {
     let (s, ws) = old_shop();
     let (run, err) = json(&s, &ws, &["score", "--as-of", "2026-01-01"]);
     assert!(
-        err.contains("warning: scoring as of 2026-01-01 is 8,951 days after the last purchase in the data (2001-06-30)")
-            && err.contains("`scudo score --as-of 2001-06-30`"),
+        err.contains(
+            "warning: scoring as of 2026-01-01 is 8,951 days after the last purchase in the data (2001-06-30)"
+        ) && err.contains("`scudo score --as-of 2001-06-30`"),
         "{err}"
     );
     assert_eq!(run["models"]["last_purchase"], "2001-06-30");
@@ -81,4 +82,3 @@ fn scoring_far_past_the_data_is_warned_about_and_recorded() {
     let (_, err) = json(&s, &ws, &["score", "--as-of", "2001-06-30"]);
     assert!(!err.contains("warning"), "{err}");
 }
-

@@ -35,7 +35,10 @@ fn rule_based_scores_follow_the_documented_formula_and_say_so() {
     {
         let (c, err) = json(&s, &ws, &["customer", name]);
         let c360 = &c["customer"];
-        assert_eq!((c360["days_since_last_order"].as_i64(), c360["typical_gap_days"].as_i64()), (Some(days), Some(gap)));
+        assert_eq!(
+            (c360["days_since_last_order"].as_i64(), c360["typical_gap_days"].as_i64()),
+            (Some(days), Some(gap))
+        );
         assert_eq!(c360["churn_probability"].as_f64(), Some(share_of_gap(c360)), "{name}: {c360}");
         assert_eq!(c360["churn_probability"].as_f64(), Some(p), "{name}");
         assert_eq!(c360["churn_band"], band, "{name}");
@@ -123,12 +126,16 @@ fn stale_scores_say_how_old_they_are() {
 fn scores_decades_old_are_dated_and_warned_about() {
     let (s, ws) = old_shop();
     json(&s, &ws, &["score", "--as-of", "2001-06-30"]);
-    let (c, err) = json(&s, &ws, &["customer", "0001", "--as-of", "2025-12-31"]);
+    let (c, err) = json(&s, &ws, &["customer", "cust-000001", "--as-of", "2025-12-31"]);
     assert_eq!(c["customer"]["scored_as_of"], "2001-06-30");
     assert_eq!(c["customer"]["score_age_days"], 8950);
     assert_eq!(c["customer"]["score_method"], "model");
     assert_eq!(c["score_run"]["stale"], true);
     assert!(err.contains("from scoring run #1 of 2001-06-30, 8,950 days before 2025-12-31"), "{err}");
-    let r = s.run_in(&ws, &["customer", "0001", "--as-of", "2025-12-31"]);
-    assert!(r.stdout.contains("churn risk and CLV from scoring run #1 of 2001-06-30 (fitted models): 8,950 days"), "{}", r.stdout);
+    let r = s.run_in(&ws, &["customer", "cust-000001", "--as-of", "2025-12-31"]);
+    assert!(
+        r.stdout.contains("churn risk and CLV from scoring run #1 of 2001-06-30 (fitted models): 8,950 days"),
+        "{}",
+        r.stdout
+    );
 }

@@ -28,7 +28,9 @@ cat AS (
     SELECT category, sum(line_total) AS v FROM items WHERE category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT 1
 ),
 latest AS (
-    SELECT s.* FROM customer_scores s JOIN score_runs r ON r.run_id = s.run_id
+    SELECT s.*, r.as_of AS run_as_of,
+           CASE WHEN r.models LIKE '%rule-based%' THEN 'rule-based' ELSE 'model' END AS run_method
+    FROM customer_scores s JOIN score_runs r ON r.run_id = s.run_id
     WHERE s.customer_id = id AND r.as_of <= CAST(as_of AS DATE)
     ORDER BY r.as_of DESC, r.run_id DESC LIMIT 1
 )
@@ -46,13 +48,17 @@ SELECT
     (SELECT count(*) FROM o WHERE discount_total > 0) AS discounted_orders,
     round(100.0 * (SELECT count(*) FROM o WHERE discount_total > 0) / NULLIF(st.orders, 0))::INTEGER AS discount_pct,
     r.recency_score, r.frequency_score, r.monetary_score, r.rfm,
-    (SELECT sr.as_of FROM score_runs sr WHERE sr.run_id = (SELECT run_id FROM latest)) AS scored_as_of,
+    (SELECT run_as_of FROM latest) AS scored_as_of,
     (SELECT churn_probability FROM latest) AS churn_probability,
     (SELECT churn_band FROM latest) AS churn_band,
     (SELECT churn_method FROM latest) AS churn_method,
     (SELECT churn_reasons FROM latest) AS churn_reasons,
     (SELECT clv FROM latest) AS clv,
-    (SELECT clv_trend FROM latest) AS clv_trend
+    (SELECT clv_trend FROM latest) AS clv_trend,
+    -- the run the scores come from: its id, method (`model`, or `rule-based` with no CLV) and age in days on as_of
+    (SELECT run_id FROM latest) AS score_run_id,
+    (SELECT run_method FROM latest) AS score_method,
+    date_diff('day', (SELECT run_as_of FROM latest), CAST(as_of AS DATE)) AS score_age_days
 FROM customers c
 JOIN st ON st.customer_id = c.customer_id
 LEFT JOIN customer_rfm(id, as_of, currency) r ON r.customer_id = c.customer_id

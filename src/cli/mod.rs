@@ -159,7 +159,7 @@ pub enum ModelsCommand {
     Fit {
         #[arg(long, value_enum, default_value_t = ModelArg::All)]
         model: ModelArg,
-        /// End of the calibration period (default: --as-of, else today)
+        /// End of the calibration period (default: the last purchase in the data, on or before --as-of)
         #[arg(long, value_name = "DATE")]
         until: Option<NaiveDate>,
         /// Time unit (default: [models] unit in scudo.toml)
@@ -173,7 +173,7 @@ pub enum ModelsCommand {
         /// End of the calibration period
         #[arg(long, value_name = "DATE")]
         split: NaiveDate,
-        /// End of the holdout period (default: --as-of, else today)
+        /// End of the holdout period (default: the last purchase in the data, on or before --as-of)
         #[arg(long, value_name = "DATE")]
         until: Option<NaiveDate>,
         #[arg(long, value_enum)]

@@ -116,14 +116,17 @@ pub fn customers(args: &CustomersArgs, g: &GlobalArgs) -> Result<Exit> {
     Ok(Exit::Ok)
 }
 
-/// `scudo churn` and `scudo clv`: the latest scores, ranked.
+/// `scudo churn` and `scudo clv`: the latest scores, ranked, with the run they come from.
 pub fn scores(query: &str, args: &ListArgs, g: &GlobalArgs) -> Result<Exit> {
     let a = Analysis::open(g, args.analysis.as_of.as_of)?;
     let rs = a.run(query, &[("limit", Param::Int(args.limit))])?;
-    if rs.rows.is_empty() && args.analysis.output.format == crate::cli::Format::Table {
-        output::emit(&format!("no scores on or before {} yet: run `scudo score`\n", a.ctx.as_of))?;
-        return Ok(Exit::Ok);
+    let run = crate::queries::scores::latest_run(&a.store, &a.catalog, &a.ctx)?;
+    if let Some(r) = &run
+        && let Some(w) = output::scores::stale_warning(r.run_id, &r.scored_as_of.to_string(), r.age_days, a.ctx.as_of)
+    {
+        output::scores::warn(&w);
     }
-    output::emit(&render::results(&rs, &a.ctx, args.analysis.output.format))?;
+    let clv = query == "scores.clv";
+    output::emit(&render::scores(&rs, run.as_ref(), clv, &a.ctx, args.analysis.output.format))?;
     Ok(Exit::Ok)
 }

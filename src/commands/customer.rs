@@ -60,6 +60,16 @@ pub fn run(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
     }
     let actions = a.run("customers.actions", &extra)?;
     let orders = a.run("customers.orders", &extra)?;
-    output::emit(&output::customer::render(&profile, &actions, &orders, &a.ctx, args.analysis.output.format))?;
+    // The customer's scores come from the latest run that scored them: in practice the latest run.
+    let scored_by = |c: &str| profile.col(c).map(|i| profile.rows[0][i].clone()).unwrap_or(crate::store::Cell::Null);
+    let run = crate::queries::scores::latest_run(&a.store, &a.catalog, &a.ctx)?
+        .filter(|r| scored_by("score_run_id").as_i64() == Some(r.run_id));
+    if let (Some(id), Some(age)) = (scored_by("score_run_id").as_i64(), scored_by("score_age_days").as_i64())
+        && let Some(w) = output::scores::stale_warning(id, &scored_by("scored_as_of").to_text(), age, a.ctx.as_of)
+    {
+        output::scores::warn(&w);
+    }
+    let text = output::customer::render(&profile, &actions, &orders, run.as_ref(), &a.ctx, args.analysis.output.format);
+    output::emit(&text)?;
     Ok(Exit::Ok)
 }

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use super::Analysis;
@@ -12,7 +13,8 @@ use crate::models::bgnbd::BgNbd;
 use crate::models::gamma_gamma::GammaGamma;
 use crate::models::pareto::ParetoNbd;
 use crate::models::{Grouped, Summary, Unit, spend_data, summaries};
-use crate::output::{self, analytics::envelope, table};
+use crate::output::{self, analytics::envelope, scores, table};
+use crate::queries::scores::data_end;
 use crate::store::{Cell, Param, ResultSet};
 
 fn unit_of(arg: Option<UnitArg>, a: &Analysis) -> Unit {
@@ -28,16 +30,38 @@ pub fn run(cmd: &ModelsCommand, g: &GlobalArgs) -> Result<Exit> {
     match cmd {
         ModelsCommand::Fit { model, until, unit, analysis } => {
             let a = Analysis::open(g, analysis.as_of.as_of)?;
-            fit(&a, *model, until.unwrap_or(a.ctx.as_of), unit_of(*unit, &a), analysis.output.format)
+            let (until, end) = until_or_data_end(&a, *until, "fit to")?;
+            fit(&a, *model, until, end, unit_of(*unit, &a), analysis.output.format)
         }
         ModelsCommand::Backtest { split, until, unit, analysis } => {
             let a = Analysis::open(g, analysis.as_of.as_of)?;
-            backtest(&a, *split, until.unwrap_or(a.ctx.as_of), unit_of(*unit, &a), analysis.output.format)
+            let (until, end) = until_or_data_end(&a, *until, "test up to")?;
+            backtest(&a, *split, until, end, unit_of(*unit, &a), analysis.output.format)
         }
     }
 }
 
-fn data(a: &Analysis, until: chrono::NaiveDate, unit: Unit) -> Result<Vec<(String, Summary)>> {
+/// `--until`, else the last purchase on or before the as-of date (else the as-of date, when there
+/// are none). The models read the time since a customer's last purchase as evidence they left, so
+/// an end far past the data (an old export, "today") makes every customer look gone and the fit
+/// meaningless: such an `--until` is warned about.
+fn until_or_data_end(a: &Analysis, flag: Option<NaiveDate>, verb: &str) -> Result<(NaiveDate, Option<NaiveDate>)> {
+    let end = data_end(&a.store, &a.catalog, &a.ctx)?;
+    let Some(until) = flag else { return Ok((end.last_purchase.unwrap_or(a.ctx.as_of), end.last_purchase)) };
+    if let Some(last) = end.last_purchase
+        && let Some(w) = scores::far_past_warning(
+            &format!("--until {until}"),
+            until,
+            &end,
+            &format!("leave --until out to {verb} {last}"),
+        )
+    {
+        scores::warn(&w);
+    }
+    Ok((until, end.last_purchase))
+}
+
+fn data(a: &Analysis, until: NaiveDate, unit: Unit) -> Result<Vec<(String, Summary)>> {
     let d = summaries(&a.store, &a.catalog, &a.ctx, until, unit)?;
     if d.iter().filter(|(_, s)| s.x > 0.0).count() < 3 {
         return Err(user(format!(
@@ -49,7 +73,14 @@ fn data(a: &Analysis, until: chrono::NaiveDate, unit: Unit) -> Result<Vec<(Strin
     Ok(d)
 }
 
-fn fit(a: &Analysis, which: ModelArg, until: chrono::NaiveDate, unit: Unit, format: Format) -> Result<Exit> {
+fn fit(
+    a: &Analysis,
+    which: ModelArg,
+    until: NaiveDate,
+    last_purchase: Option<NaiveDate>,
+    unit: Unit,
+    format: Format,
+) -> Result<Exit> {
     let d = data(a, until, unit)?;
     let plain: Vec<Summary> = d.iter().map(|(_, s)| *s).collect();
     let grouped = Grouped::new(&plain);
@@ -100,7 +131,8 @@ fn fit(a: &Analysis, which: ModelArg, until: chrono::NaiveDate, unit: Unit, form
             }
             output::json::to_string(&envelope(
                 &a.ctx,
-                json!({"until": until.to_string(), "unit": unit.name(), "models": obj}),
+                json!({"until": until.to_string(), "last_purchase": last_purchase.map(|d| d.to_string()),
+                       "unit": unit.name(), "models": obj}),
             ))
         }
         _ => {
@@ -143,8 +175,9 @@ fn fit(a: &Analysis, which: ModelArg, until: chrono::NaiveDate, unit: Unit, form
 
 fn backtest(
     a: &Analysis,
-    split: chrono::NaiveDate,
-    until: chrono::NaiveDate,
+    split: NaiveDate,
+    until: NaiveDate,
+    last_purchase: Option<NaiveDate>,
     unit: Unit,
     format: Format,
 ) -> Result<Exit> {
@@ -201,7 +234,8 @@ fn backtest(
         Format::Json => output::json::to_string(&envelope(
             &a.ctx,
             json!({
-                "split": split.to_string(), "until": until.to_string(), "unit": unit.name(), "holdout_units": h,
+                "split": split.to_string(), "until": until.to_string(),
+                "last_purchase": last_purchase.map(|d| d.to_string()), "unit": unit.name(), "holdout_units": h,
                 "bgnbd": {"r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b},
                 "customers": d.len(),
                 "predicted_repeat_purchases": pred_total, "actual_repeat_purchases": act_total,

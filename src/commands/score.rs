@@ -27,8 +27,21 @@ pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
     let mut a = Analysis::open_for_writing(g, args.as_of.as_of)?;
     let settings = a.settings.models.clone();
     let started = std::time::Instant::now();
+    let end = crate::queries::scores::data_end(&a.store, &a.catalog, &a.ctx)?;
+    if let Some(w) = output::scores::far_past_warning(
+        &format!("scoring as of {}", a.ctx.as_of),
+        a.ctx.as_of,
+        &end,
+        &format!("`scudo score --as-of {}` scores the shop as its data ends", end.last_purchase.unwrap_or(a.ctx.as_of)),
+    ) {
+        output::scores::warn(&w);
+    }
     let (rows, fit) = scoring::score(&a.store, &a.catalog, &a.ctx, &settings)?;
-    let parameters = fit_json(&fit);
+    // What the run knew, recorded with it: the threshold it applied and where the data ended.
+    let mut parameters = fit_json(&fit);
+    parameters["min_repeat_buyers"] = json!(settings.min_repeat_buyers);
+    parameters["last_purchase"] = json!(end.last_purchase.map(|d| d.to_string()));
+    parameters["days_after_last_purchase"] = json!(end.days_after(a.ctx.as_of));
     let models = match &fit.fallback {
         None => "stage, segments, rfm, bgnbd, gamma-gamma".to_string(),
         Some(why) => format!("stage, segments, rfm, rule-based churn ({why})"),

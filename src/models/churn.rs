@@ -58,13 +58,15 @@ pub fn reasons(f: &Features) -> Vec<String> {
 }
 
 /// Rule-based estimate when the model cannot be used (too few repeat buyers to fit, or no
-/// history): the share of a usual gap already elapsed, capped, and rounded to a coarse 10% so it
-/// claims no precision it does not have.
+/// history), as docs/models.md states it: the share of the customer's usual gap already elapsed
+/// (days since the last order ÷ usual gap; one-time buyers against `horizon_days`), rounded to 10%
+/// so it claims no precision it does not have, and kept within 10–90%: a rule this coarse claims
+/// neither that a customer is certainly staying nor certainly gone. Due (100% of the gap) or
+/// overdue reads as 90%, high; half the gap, 50%, medium.
 pub fn rule_based(days_since_last: i64, typical_gap_days: Option<i64>, horizon_days: i64) -> f64 {
     let gap = typical_gap_days.filter(|g| *g > 0).unwrap_or(horizon_days).max(1) as f64;
-    let elapsed = days_since_last.max(0) as f64;
-    let p = (elapsed / (elapsed + gap)).clamp(0.05, 0.95);
-    (p * 10.0).round() / 10.0
+    let share = days_since_last.max(0) as f64 / gap;
+    ((share * 10.0).round() / 10.0).clamp(0.1, 0.9)
 }
 
 #[cfg(test)]
@@ -87,7 +89,13 @@ mod tests {
         });
         assert_eq!(r.len(), 3, "{r:?}");
         assert!(r[0].contains("80 days") && r[2].contains("discount"));
-        assert_eq!(rule_based(10, Some(40), 90), 0.2);
+        // The share of the usual gap elapsed, rounded to 10%, within 10–90%.
+        assert_eq!(rule_based(10, Some(40), 90), 0.3, "a quarter of the gap, 25%, rounds to 30%");
+        assert_eq!(rule_based(20, Some(40), 90), 0.5);
+        assert_eq!(rule_based(90, Some(147), 90), 0.6, "Robert on the demo: 90 of 147 days");
+        assert_eq!(rule_based(65, Some(48), 90), 0.9, "overdue: capped");
         assert_eq!(rule_based(400, Some(40), 90), 0.9);
+        assert_eq!(rule_based(0, Some(40), 90), 0.1, "just bought: floored");
+        assert_eq!(rule_based(45, None, 90), 0.5, "a one-time buyer against the horizon");
     }
 }

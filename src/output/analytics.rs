@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::{json as j, table};
 use crate::cli::Format;
 use crate::queries::QueryContext;
+use crate::queries::scores::LatestRun;
 use crate::store::{Cell, ResultSet};
 
 /// Any result: a table, `{"schema_version", "as_of", "currency", "rows"}`, or CSV.
@@ -20,6 +21,24 @@ pub fn results(rs: &ResultSet, ctx: &QueryContext, format: Format) -> String {
         }
         Format::Csv => super::csv::render(rs),
         Format::Json => j::to_string(&envelope(ctx, json!({"rows": j::rows(rs)}))),
+    }
+}
+
+/// `scudo churn` / `scudo clv`: the ranked scores and the run they come from (`score_run`); with
+/// no rows, why: nothing scored yet, or (CLV) the run used the rule-based estimate.
+pub fn scores(rs: &ResultSet, run: Option<&LatestRun>, clv: bool, ctx: &QueryContext, format: Format) -> String {
+    match format {
+        Format::Json => {
+            j::to_string(&envelope(ctx, json!({"score_run": super::scores::run_json(run), "rows": j::rows(rs)})))
+        }
+        Format::Table if rs.rows.is_empty() => match run {
+            None => format!("no scores on or before {} yet: run `scudo score`\n", ctx.as_of),
+            Some(r) => match super::scores::clv_not_claimed(r).filter(|_| clv) {
+                Some(why) => format!("{why}\n"),
+                None => "(none)\n".to_string(),
+            },
+        },
+        _ => results(rs, ctx, format),
     }
 }
 

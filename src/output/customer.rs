@@ -2,29 +2,32 @@
 
 use serde_json::json;
 
-use super::{analytics::envelope, json as j, money_short, table};
+use super::{analytics::envelope, json as j, money_short, scores, table};
 use crate::cli::Format;
 use crate::queries::QueryContext;
+use crate::queries::scores::{LatestRun, STALE_AFTER_DAYS};
 use crate::store::{Cell, ResultSet};
 
 pub fn render(
     profile: &ResultSet,
     actions: &ResultSet,
     orders: &ResultSet,
+    run: Option<&LatestRun>,
     ctx: &QueryContext,
     format: Format,
 ) -> String {
     match format {
         Format::Json => j::to_string(&envelope(
             ctx,
-            json!({"customer": j::first_row(profile), "actions": j::rows(actions), "orders": j::rows(orders)}),
+            json!({"customer": j::first_row(profile), "actions": j::rows(actions), "orders": j::rows(orders),
+                   "score_run": scores::run_json(run)}),
         )),
         Format::Csv => super::csv::render(profile),
-        Format::Table => text(profile, actions, orders, ctx),
+        Format::Table => text(profile, actions, orders, run, ctx),
     }
 }
 
-fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, ctx: &QueryContext) -> String {
+fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&LatestRun>, ctx: &QueryContext) -> String {
     let row = &p.rows[0];
     let get = |c: &str| p.col(c).map(|i| row[i].clone()).unwrap_or(Cell::Null);
     let t = |c: &str| get(c).to_text();
@@ -97,6 +100,22 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, ctx: &QueryConte
             t("monetary_score")
         ));
     }
+    if !t("scored_as_of").is_empty() && get("churn_probability").as_f64().is_some() {
+        let mut from = format!(
+            "  churn risk and CLV from {}",
+            scores::describe(num("score_run_id") as i64, &t("scored_as_of"), &t("score_method"))
+        );
+        match get("score_age_days").as_i64() {
+            Some(age) if age > STALE_AFTER_DAYS => from.push_str(&format!(
+                ": {} days before {}, run `scudo score` for current scores",
+                super::group_thousands(age.unsigned_abs()),
+                ctx.as_of
+            )),
+            _ => {}
+        }
+        out.push_str(&from);
+        out.push('\n');
+    }
     match get("churn_probability").as_f64() {
         Some(p) => {
             out.push_str(&format!("  churn risk {:.0}% ({}, {})", p * 100.0, t("churn_band"), t("churn_method")));
@@ -105,10 +124,19 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, ctx: &QueryConte
             }
             out.push('\n');
         }
+        None if !t("scored_as_of").is_empty() => out.push_str(&format!(
+            "  churn risk and CLV: none, no purchase by the scoring run of {}\n",
+            t("scored_as_of")
+        )),
         None => out.push_str("  churn risk and CLV: not scored yet (`scudo score` stores them)\n"),
     }
     if let Some(clv) = get("clv").as_f64() {
         out.push_str(&format!("  CLV {} ({})\n", money_short(clv, cur), t("clv_trend")));
+    } else if t("score_method") == "rule-based" {
+        let why = run.and_then(scores::clv_not_claimed).unwrap_or_else(|| {
+            format!("the scoring run ({}) used the rule-based estimate, which forecasts no CLV", t("scored_as_of"))
+        });
+        out.push_str(&format!("  CLV not forecast: {why}\n"));
     }
 
     out.push_str("\nNext best actions\n");

@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod ingest;
 pub mod json;
 pub mod rates;
+pub mod scores;
 pub mod table;
 
 use std::io::{self, Write};

@@ -6,6 +6,7 @@
 //! query reads; they are registered before a query runs. Parameters are bound, never spliced.
 
 pub mod dashboard;
+pub mod scores;
 pub mod search;
 
 use std::path::{Path, PathBuf};

@@ -356,3 +356,33 @@ fn corpus_import_order_does_not_change_the_dashboard() {
         assert_eq!(dashboard(&shuffled), reference, "import order {names:?}");
     }
 }
+
+#[test]
+#[ignore = "needs the ../shared corpus; run by .ci/run"]
+fn corpus_cdnow_models_default_to_where_the_data_ends() {
+    // CDNOW ends on 1998-06-30. Calibrated to "today" instead, Pareto/NBD fitted s = 4095,
+    // β = 162,754 and the backtest predicted +745% (issue 17).
+    let file = shared().join("datasets/cdnow/CDNOW_sample.txt");
+    let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/cdnow.toml");
+    let (s, ws) = Scudo::workspace();
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "ingest", "-q", file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    let r = s.ok(&["-w", w, "models", "fit", "--model", "pareto-nbd", "--unit", "week", "--format", "json"]);
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let fit = r.json();
+    assert_eq!(fit["until"], "1998-06-30");
+    assert_eq!(fit["last_purchase"], "1998-06-30");
+    let p = &fit["models"]["pareto-nbd"];
+    let (s_, beta) = (p["s"].as_f64().unwrap(), p["beta"].as_f64().unwrap());
+    assert!(s_ < 10.0 && beta < 1000.0, "sensible dropout parameters: s = {s_}, β = {beta}");
+    let bt = s.ok(&["-w", w, "models", "backtest", "--split", "1997-09-30", "--unit", "week", "--format", "json"]);
+    let bt = bt.json();
+    assert_eq!(bt["until"], "1998-06-30");
+    assert!(bt["total_error_pct"].as_f64().unwrap().abs() < 20.0, "{bt}");
+    let far = s.ok(&["-w", w, "models", "fit", "--model", "bgnbd", "--until", "2026-11-29", "--format", "json"]);
+    assert!(
+        far.stderr.contains("--until 2026-11-29 is 10,379 days after the last purchase in the data (1998-06-30)"),
+        "{}",
+        far.stderr
+    );
+}

@@ -4,8 +4,10 @@ mod harness;
 
 mod analytics;
 mod corpus;
+mod data_end;
 mod foundation;
 mod ingest;
 mod numbers;
 mod queries;
 mod scale;
+mod scores;

@@ -57,8 +57,35 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
 
     out.push_str("\nPurchase history\n");
     let orders_n = num("orders") as i64;
+    // Purchases in a currency with no known rate are in no figure here: say which.
+    let unvalued: Vec<String> = match (orders.col("status"), orders.col("value"), orders.col("currency")) {
+        (Some(st), Some(v), Some(c)) => orders
+            .rows
+            .iter()
+            .filter(|r| {
+                matches!(r[st].to_text().as_str(), "completed" | "partially_refunded" | "refunded")
+                    && matches!(r[v], Cell::Null)
+            })
+            .map(|r| r[c].to_text())
+            .collect(),
+        _ => Vec::new(),
+    };
+    if !unvalued.is_empty() {
+        let mut currencies = unvalued.clone();
+        currencies.sort();
+        currencies.dedup();
+        out.push_str(&format!(
+            "  {} {} in {} not included: no exchange rate into {cur} for {} day (`scudo rates import FILE`)\n",
+            unvalued.len(),
+            if unvalued.len() == 1 { "purchase" } else { "purchases" },
+            currencies.join(", "),
+            if unvalued.len() == 1 { "its" } else { "their" },
+        ));
+    }
     if orders_n == 0 {
-        out.push_str("  no purchases yet\n");
+        if unvalued.is_empty() {
+            out.push_str("  no purchases yet\n");
+        }
     } else {
         let day = |c: &str| match get(c) {
             Cell::Timestamp(ts) => ts.date().to_string(),

@@ -142,6 +142,9 @@ fn every_money_figure_is_in_one_currency_and_says_what_it_leaves_out() {
     // Raj's only order is in INR: no rate, so no purchase and no $0 revenue next to "1 orders".
     let raj = json_in(&s, &ws, &["customer", "raj@example.com", "--as-of", "2024-06-30"]);
     assert_eq!(raj["customer"]["orders"], 0, "{raj}");
+    let text = s.ok(&["--workspace", w, "customer", "raj@example.com", "--as-of", "2024-06-30"]).stdout;
+    assert!(text.contains("1 purchase in INR not included"), "{text}");
+    assert!(!text.contains("1 orders") && !text.contains("no purchases yet"), "{text}");
 
     let imported = json_in(&s, &ws, &["rates", "import", fixture("ecb_rates.csv").to_str().unwrap()]);
     assert_eq!(imported["format"], "ecb");

@@ -217,13 +217,17 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
         .unwrap();
     }
     let upgraded = s.run_in(&ws, &["dashboard", "--format", "json"]);
-    assert!(upgraded.stderr.contains("upgrading") && upgraded.stderr.contains("to 8"), "{}", upgraded.stderr);
+    let to = format!("to {}", scudo::store::SCHEMA_VERSION);
+    assert!(upgraded.stderr.contains("upgrading") && upgraded.stderr.contains(&to), "{}", upgraded.stderr);
     let after = upgraded.json();
     assert_eq!(after, before);
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");
     let db = Scudo::db(&ws);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_summary"), 10);
-    assert_eq!(scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"), "8");
+    assert_eq!(
+        scalar_text(&db, "SELECT value FROM scudo_meta WHERE key = 'schema_version'"),
+        scudo::store::SCHEMA_VERSION.to_string()
+    );
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM customer_search WHERE term = 'mike' AND field = 'word'"), 1);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM duckdb_indexes() WHERE index_name LIKE '%_by_%'"), 2);
 }

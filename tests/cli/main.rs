@@ -4,7 +4,12 @@ mod harness;
 
 mod analytics;
 mod corpus;
+mod details;
+mod excel;
+mod exit_codes;
+mod export;
 mod foundation;
 mod ingest;
 mod queries;
+mod recovery;
 mod scale;

@@ -314,13 +314,17 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
         eprintln!("error: {e}");
     }
     if !failures.is_empty() && !g.quiet {
-        let imported = reports.iter().filter(|r| matches!(r.outcome, Outcome::Imported)).count();
+        let imported = reports.iter().filter(|r| matches!(r.outcome, Outcome::Imported)).count() as u64;
+        let done = if imported == 0 {
+            "nothing was changed".to_string()
+        } else {
+            format!("the other {} imported", output::count(imported, "was", "were"))
+        };
         eprintln!(
-            "{} of {} files could not be imported (the others were{}); fix them and run the same command again: \
+            "{} of {} could not be imported ({done}); fix them and run the same command again: \
              files already imported are recognised and skipped",
             failures.len(),
-            reports.len(),
-            if imported == 0 { " not changed either" } else { "" },
+            output::count(reports.len() as u64, "file", "files")
         );
     }
     Ok(exit_for(&reports))

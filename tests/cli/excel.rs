@@ -69,3 +69,23 @@ fn a_directory_import_takes_workbooks_and_infer_reads_them() {
     let proposed = s.ok(&["ingest", "--infer", fixture("contacts.xlsx").to_str().unwrap()]).stdout;
     assert!(proposed.contains("email = \"Email\""), "{proposed}");
 }
+
+#[test]
+fn a_workbook_goes_through_a_mapping_file_too() {
+    let (s, ws) = Scudo::workspace();
+    let mapping = s.path().join("payments.toml");
+    std::fs::write(
+        &mapping,
+        "source = \"shop\"\nkind = \"orders\"\n[columns]\norder_id = \"id\"\ncustomer_id = \"Customer ID\"\n\
+         email = \"Customer Email\"\ndate = \"Created date (UTC)\"\namount = \"Amount\"\ncurrency = \"Currency\"\n",
+    )
+    .unwrap();
+    let file = fixture("orders.xlsx");
+    let args = ["-w", ws.to_str().unwrap(), "ingest", file.to_str().unwrap(), "--sheet", "orders"];
+    let r = s.ok(&[&args[..], &["--mapping", mapping.to_str().unwrap(), "--format", "json"]].concat()).json();
+    assert_eq!(r["files"][0]["kind"], "csv");
+    assert_eq!(r["files"][0]["orders"]["inserted"], 2);
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_text(&db, "SELECT string_agg(total::VARCHAR, ' ' ORDER BY total) FROM orders"), "25.50 40.00");
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM orders WHERE source = 'shop'"), 2);
+}

@@ -14,6 +14,13 @@ Exit codes:
 
 Start with `scudo demo`, or `scudo init` then `scudo ingest EXPORTS...` then `scudo dashboard`.";
 
+const INGEST_AFTER_HELP: &str = "\
+Several files (a directory, a glob): every usable file is imported, each in its own transaction,
+and each is reported; a file that cannot be imported (unreadable, unknown kind, every row
+rejected) is listed as failed and changes nothing. Exit 0: all imported cleanly · 1: rows were
+rejected, or some files failed and the others were imported · 2: no file could be imported,
+nothing was changed · 130: interrupted, the file under way was rolled back.";
+
 /// Customer intelligence on your shop's own data: import Shopify, Stripe, HubSpot, Salesforce and
 /// CSV exports into a local DuckDB workspace, then see who your customers are and who you are losing.
 #[derive(Debug, Parser)]
@@ -52,6 +59,7 @@ pub enum Command {
     /// Print the customer dashboard: KPIs, lifecycle health, alerts and segments
     Dashboard(DashboardArgs),
     /// Import exports (files, directories or globs; .gz is read directly)
+    #[command(after_help = INGEST_AFTER_HELP)]
     Ingest(IngestArgs),
     /// Headline KPIs for a period, next to the previous period, with the change
     Kpis(KpisArgs),

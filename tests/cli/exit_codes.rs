@@ -15,6 +15,10 @@ fn the_rule_is_in_the_help_and_the_readme() {
     assert!(help.contains("130 interrupted"), "{help}");
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     assert!(words(&readme).contains(RULE), "README states the same rule");
+    // The rule for several files, in `ingest --help` and the README.
+    let dir_rule = "every usable file is imported, each in its own transaction, and each is reported";
+    assert!(words(&s.ok(&["ingest", "--help"]).stdout).contains(dir_rule));
+    assert!(words(&readme).to_lowercase().contains(dir_rule), "README states the directory rule");
 }
 
 #[test]

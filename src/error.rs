@@ -1,7 +1,8 @@
 //! Exit codes and the one place errors are printed.
 //!
 //! Exit codes are a contract, documented in `--help` and the README:
-//! 0 ok · 1 ran fine but a check or alert condition holds · 2 usage or data error · 130 interrupted.
+//! 0 ok · 1 ran fine, and a condition holds (alerts listed, rows rejected, files not imported) ·
+//! 2 usage or data error: nothing was changed · 130 interrupted: the step under way was rolled back.
 
 use std::io;
 
@@ -11,11 +12,13 @@ use std::io;
 pub enum Exit {
     /// Everything worked.
     Ok = 0,
-    /// The command ran, and a check or alert condition holds.
+    /// The command ran, and a condition holds: `alerts` listed alerts, an import rejected rows or
+    /// could not import some of its files (it imported the others).
     Condition = 1,
-    /// Usage, data or environment error: nothing was changed.
+    /// Usage, data or environment error: nothing was changed (an import of several files: none
+    /// could be imported).
     Error = 2,
-    /// Interrupted (Ctrl-C): the signal ends the process, and DuckDB discards the open transaction.
+    /// Interrupted (Ctrl-C): the step under way was rolled back.
     Interrupted = 130,
 }
 
@@ -23,6 +26,11 @@ pub enum Exit {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct UserError(pub String);
+
+/// The command was interrupted (Ctrl-C); the message says what was rolled back.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Interrupted(pub String);
 
 /// Shorthand for building a [`UserError`] inside `anyhow` results.
 pub fn user(msg: impl Into<String>) -> anyhow::Error {
@@ -38,6 +46,10 @@ pub fn report(err: &anyhow::Error) -> Exit {
         {
             return Exit::Ok;
         }
+    }
+    if let Some(i) = err.downcast_ref::<Interrupted>() {
+        eprintln!("interrupted: {}", strip_control(&i.0));
+        return Exit::Interrupted;
     }
     let text = format!("{err:#}");
     eprintln!("error: {}", strip_control(&text));

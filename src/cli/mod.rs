@@ -6,9 +6,20 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok · 1 ran fine but a check or alert condition holds · 2 usage or data error · 130 interrupted
+Exit codes:
+  0    ok
+  1    ran fine, and a condition holds (alerts listed, rows rejected, files not imported)
+  2    usage or data error: nothing was changed
+  130  interrupted: the step under way was rolled back
 
 Start with `scudo demo`, or `scudo init` then `scudo ingest EXPORTS...` then `scudo dashboard`.";
+
+const INGEST_AFTER_HELP: &str = "\
+Several files (a directory, a glob): every usable file is imported, each in its own transaction,
+and each is reported; a file that cannot be imported (unreadable, unknown kind, every row
+rejected) is listed as failed and changes nothing. Exit 0: all imported cleanly · 1: rows were
+rejected, or some files failed and the others were imported · 2: no file could be imported,
+nothing was changed · 130: interrupted, the file under way was rolled back.";
 
 /// Customer intelligence on your shop's own data: import Shopify, Stripe, HubSpot, Salesforce and
 /// CSV exports into a local DuckDB workspace, then see who your customers are and who you are losing.
@@ -33,6 +44,9 @@ pub struct GlobalArgs {
     /// Print each SQL statement's wall time on stderr (for profiling a workspace or a query file)
     #[arg(long, global = true)]
     pub timings: bool,
+    /// When another scudo is writing to the workspace, wait up to this many seconds for it
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10)]
+    pub wait: u64,
 }
 
 /// The subcommands.
@@ -45,6 +59,7 @@ pub enum Command {
     /// Print the customer dashboard: KPIs, lifecycle health, alerts and segments
     Dashboard(DashboardArgs),
     /// Import exports (files, directories or globs; .gz is read directly)
+    #[command(after_help = INGEST_AFTER_HELP)]
     Ingest(IngestArgs),
     /// Headline KPIs for a period, next to the previous period, with the change
     Kpis(KpisArgs),
@@ -75,6 +90,9 @@ pub enum Command {
     /// Exchange rates: import the ECB's reference rates or your own, and see what is known
     #[command(subcommand)]
     Rates(RatesCommand),
+    /// Export customers for a CRM (HubSpot, Salesforce) or a spreadsheet
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Write a synthetic shop's exports (Shopify, Stripe) with known model parameters, for tests and benchmarks
     Generate(GenerateArgs),
     /// Print a shell completion script
@@ -129,8 +147,8 @@ pub struct AlertsArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// How many customers to list
-    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=10_000_000))]
+    /// How many customers to list; 0 lists every one
+    #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(i64).range(0..=10_000_000))]
     pub limit: i64,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -319,6 +337,12 @@ pub struct IngestArgs {
     /// Text encoding of the files
     #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     pub encoding: EncodingArg,
+    /// Import even a file already imported with the same settings (normally reported as unchanged)
+    #[arg(long)]
+    pub force: bool,
+    /// The worksheet of an Excel (.xlsx) file, by name; default: the first
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Propose a mapping file for a generic CSV file and print it (nothing is imported)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "mapping", "dry_run"])]
     pub infer: Option<PathBuf>,
@@ -352,6 +376,44 @@ pub enum RatesCommand {
     List(OutputArgs),
 }
 
+/// Which importer an export is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTo {
+    /// scudo's own columns
+    Csv,
+    /// HubSpot contacts import (Email, First Name, …; scores as scudo_* properties)
+    Hubspot,
+    /// Salesforce Data Import Wizard, contacts (First Name, Last Name, …; scores as Scudo_*__c fields)
+    Salesforce,
+}
+
+/// `scudo export …`
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Customers with contact details, stage, segments, RFM, churn band and CLV (from the latest
+    /// `scudo score` run; stage and RFM on --as-of when never scored), as CSV in the columns the
+    /// CRM's importer expects
+    Customers(ExportCustomersArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportCustomersArgs {
+    /// Whose importer the columns are for
+    #[arg(long, value_enum, default_value_t = ExportTo::Csv)]
+    pub to: ExportTo,
+    /// Only the customers of this segment (id or name)
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Only the customers in this lifecycle stage (VIP, Active, New, At-Risk, Dormant, Lost, Prospect)
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// Write to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
 /// `scudo query …`
 #[derive(Debug, Subcommand)]
 pub enum QueryCommand {
@@ -364,10 +426,14 @@ pub enum QueryCommand {
     },
     /// Run a query (read-only) with its parameters bound
     Run(QueryRunArgs),
-    /// Create a commented query file in the workspace's queries/
+    /// Create a query file in the workspace's queries/: a copy of the built-in file for a
+    /// built-in id (your copy overrides it), else a commented template
     New {
         /// Query id, e.g. kpi.margin (becomes queries/kpi/margin.sql)
         name: String,
+        /// Replace the file when it exists already
+        #[arg(long)]
+        force: bool,
     },
 }
 

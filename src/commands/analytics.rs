@@ -95,7 +95,8 @@ pub fn alerts(args: &AlertsArgs, g: &GlobalArgs) -> Result<Exit> {
             eprintln!("showing the largest of each kind: {}; --limit 0 lists every one", parts.join(", "));
         }
     }
-    Ok(Exit::Ok)
+    // The exit-code contract: 1 when an alert condition holds.
+    Ok(if rs.rows.is_empty() { Exit::Ok } else { Exit::Condition })
 }
 
 pub fn cohorts(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
@@ -119,7 +120,9 @@ pub fn customers(args: &CustomersArgs, g: &GlobalArgs) -> Result<Exit> {
 /// `scudo churn` and `scudo clv`: the latest scores, ranked, with the run they come from.
 pub fn scores(query: &str, args: &ListArgs, g: &GlobalArgs) -> Result<Exit> {
     let a = Analysis::open(g, args.analysis.as_of.as_of)?;
-    let rs = a.run(query, &[("limit", Param::Int(args.limit))])?;
+    // 0 lists every one, as `alerts --limit 0` does.
+    let limit = if args.limit == 0 { 1_000_000_000_000 } else { args.limit };
+    let rs = a.run(query, &[("limit", Param::Int(limit))])?;
     let run = crate::queries::scores::latest_run(&a.store, &a.catalog, &a.ctx)?;
     if let Some(r) = &run
         && let Some(w) = output::scores::stale_warning(r.run_id, &r.scored_as_of.to_string(), r.age_days, a.ctx.as_of)

@@ -44,20 +44,30 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
     let mut store = Store::create(&db)?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     store.set_reporting(ws.settings.reporting()?);
+    let read = ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None };
     let opts = IngestOptions {
-        read: ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto },
+        settings: super::ingest::settings_key(&read, None),
+        read,
         dry_run: false,
+        force: false,
         rejects: None,
         quiet: g.quiet,
     };
     let reports = ingest_files(&ws, &mut store, &files, &opts)?;
     super::ingest::propose_timezone(&mut ws, &mut store, g.quiet)?;
+    if let Some(failed) = reports.iter().find_map(|r| match &r.outcome {
+        crate::output::ingest::Outcome::Failed(e) => Some(e.clone()),
+        _ => None,
+    }) {
+        return Err(user(failed));
+    }
     if !g.quiet {
         let orders: u64 = reports.iter().map(|r| r.counts.orders_inserted).sum();
         eprintln!(
-            "demo workspace: {} ({} exports imported, {orders} orders); try `cd {}` then `scudo dashboard`",
+            "demo workspace: {} ({} imported, {}); try `cd {}` then `scudo dashboard`",
             ws.root.display(),
-            reports.len(),
+            crate::output::count(reports.len() as u64, "export", "exports"),
+            crate::output::count(orders, "order", "orders"),
             ws.root.display()
         );
     }

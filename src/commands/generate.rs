@@ -41,7 +41,33 @@ pub fn run(args: &GenerateArgs, g: &GlobalArgs) -> Result<Exit> {
     }
     let text = match args.output.format {
         Format::Json => output::json::to_string(&serde_json::to_value(&truth)?),
-        _ => format!(
+        Format::Csv => {
+            use crate::store::{Cell, ResultSet};
+            let n = |v: u64| Cell::Int(i128::from(v));
+            output::csv::render(&ResultSet {
+                columns: [
+                    "out",
+                    "customers",
+                    "buyers",
+                    "purchases",
+                    "cancelled_orders",
+                    "shopify_rows",
+                    "stripe_payments",
+                ]
+                .map(String::from)
+                .to_vec(),
+                rows: vec![vec![
+                    Cell::Text(spec.out.display().to_string()),
+                    n(truth.customers),
+                    n(truth.buyers),
+                    n(truth.purchases),
+                    n(truth.cancelled_orders),
+                    n(truth.shopify_rows),
+                    n(truth.stripe_payments),
+                ]],
+            })
+        }
+        Format::Table => format!(
             "wrote {}: {} customers ({} buyers), {} purchases, {} cancelled, {} Shopify rows, {} Stripe payments in {:.1}s\n",
             spec.out.display(),
             truth.customers,

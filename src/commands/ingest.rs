@@ -7,9 +7,10 @@ use anyhow::Result;
 
 use crate::cli::{EncodingArg, Format, GlobalArgs, IngestArgs, SourceArg};
 use crate::config::Workspace;
-use crate::error::Exit;
-use crate::ingest::formats::generic::{self, Mapping};
-use crate::ingest::record::Reject;
+use crate::error::{Exit, Interrupted, user};
+use crate::ingest::formats::generic::Mapping;
+use crate::ingest::formats::infer as inference;
+use crate::ingest::record::{Reject, StopOn};
 use crate::ingest::table::{Delimiter, Table, TableOptions, TextEncoding};
 use crate::ingest::{self, Kind, Progress, ReadOptions, rejects};
 use crate::output::{self, ingest::FileReport, ingest::Outcome};
@@ -19,7 +20,11 @@ use crate::store::load::ImportMeta;
 /// How to import.
 pub struct IngestOptions {
     pub read: ReadOptions,
+    /// [`settings_key`] of `read`.
+    pub settings: String,
     pub dry_run: bool,
+    /// Import even when the same bytes were imported with the same settings.
+    pub force: bool,
     /// One rejects file for all files, instead of one per file in the workspace.
     pub rejects: Option<PathBuf>,
     pub quiet: bool,
@@ -73,23 +78,45 @@ fn default_rejects_path(ws: &Workspace, file: &Path) -> PathBuf {
     ws.rejects_dir().join(format!("{stem}.rejects.csv"))
 }
 
-/// Imports `files` into `store`, each in its own transaction. Stops at the first file that cannot
-/// be imported at all (earlier files stay imported, and are reported on stderr).
+/// The settings a file was read with, as recorded in the import log: the same bytes read with
+/// other settings are a new import.
+pub fn settings_key(read: &ReadOptions, mapping_sha256: Option<&str>) -> String {
+    let kind = read.kind.map_or("auto", Kind::name);
+    let encoding = match read.encoding {
+        TextEncoding::Auto => "auto",
+        TextEncoding::Fixed(e) => e.name(),
+    };
+    let sheet = read.sheet.as_deref().unwrap_or("");
+    format!("kind={kind};mapping={};encoding={encoding};sheet={sheet}", mapping_sha256.unwrap_or(""))
+}
+
+/// The key of the default settings (what imports recorded before keys existed used).
+fn default_settings_key() -> String {
+    settings_key(&ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None }, None)
+}
+
+/// Imports `files` into `store`, each in its own transaction. A file that cannot be imported
+/// (unreadable, of unknown kind, every row rejected) is reported as failed and the others are
+/// still imported: the directory rule in the README. Ctrl-C rolls back the file under way and
+/// ends the run with [`crate::error::Interrupted`].
 pub fn ingest_files(
     ws: &Workspace,
     store: &mut Store,
     files: &[PathBuf],
     opts: &IngestOptions,
 ) -> Result<Vec<FileReport>> {
-    let mut reports = Vec::new();
+    let mut reports: Vec<FileReport> = Vec::new();
     let mut all_rejects: Vec<(String, Vec<Reject>)> = Vec::new();
+    let default_key = default_settings_key();
+    super::interrupt::on_interrupt(store.interrupter());
     for path in files {
         let started = Instant::now();
         let display = path.display().to_string();
         let result = (|| -> Result<FileReport> {
             let sha256 = ingest::content_hash(path)?;
             if !opts.dry_run
-                && let Some(prev) = store.previous_import(&sha256)?
+                && !opts.force
+                && let Some(prev) = store.previous_import(&sha256, &opts.settings, &default_key)?
             {
                 let mut counts = prev.counts.clone();
                 counts.customers_unchanged += counts.customers_inserted + counts.customers_updated;
@@ -117,22 +144,35 @@ pub fn ingest_files(
                 sha256,
                 kind: opened.kind.name().to_string(),
                 source: opened.source.clone(),
+                settings: opts.settings.clone(),
                 dry_run: opts.dry_run,
             };
             let progress = progress_for(&opened.table, &meta.file_name, opts.quiet);
             let mapping = opts.read.mapping.clone();
             let rejects_text = rejects_path.display().to_string();
-            let (counts, rejects) = store.import(&meta, Some(&rejects_text), |sink| {
-                ingest::parse(&mut opened, mapping.as_ref(), sink, &progress)
+            let (counts, rejects) = store.import(&meta, Some(&rejects_text), &super::interrupt::REQUESTED, |sink| {
+                let mut sink = StopOn { inner: sink, stop: &super::interrupt::REQUESTED };
+                ingest::parse(&mut opened, mapping.as_ref(), &mut sink, &progress)
             })?;
             progress.finish();
-            let shown = if rejects.is_empty() { None } else { Some(rejects_text) };
+            let shown = if rejects.is_empty() { None } else { Some(rejects_text.clone()) };
+            let first_reject = rejects.first().map(describe_reject);
             if !rejects.is_empty() {
                 if opts.rejects.is_none() {
                     rejects::write(&rejects_path, &[(display.clone(), rejects)])?;
                 } else {
                     all_rejects.push((display.clone(), rejects));
                 }
+            }
+            if counts.nothing_usable {
+                return Err(user(format!(
+                    "{display}: every row was rejected ({rows}; the first: {first}), so nothing was imported \
+                     and the file is not recorded as imported; read as {kind}: if that is not what it is, pass the \
+                     right --source (or fix the mapping); the rows are in {rejects_text}",
+                    rows = output::count(counts.rows_rejected, "row", "rows"),
+                    first = first_reject.unwrap_or_default(),
+                    kind = meta.kind,
+                )));
             }
             Ok(FileReport {
                 file: display.clone(),
@@ -143,15 +183,31 @@ pub fn ingest_files(
                 seconds: started.elapsed().as_secs_f64(),
             })
         })();
+        if super::interrupt::requested() {
+            let committed = matches!(&result, Ok(r) if r.outcome == Outcome::Imported);
+            let before = reports.iter().filter(|r| r.outcome == Outcome::Imported).count();
+            let earlier = if before > 0 {
+                format!(" ({} before it stay imported)", output::count(before as u64, "file", "files"))
+            } else {
+                String::new()
+            };
+            let msg = if committed {
+                format!("the import of {display} had finished and was kept; nothing after it was imported")
+            } else {
+                format!("the import of {display} was rolled back; nothing was changed{earlier}")
+            };
+            return Err(anyhow::Error::new(Interrupted(msg)));
+        }
         match result {
             Ok(r) => reports.push(r),
-            Err(e) => {
-                if !reports.is_empty() && !opts.quiet {
-                    eprint!("{}", output::ingest::text(&reports));
-                    eprintln!("(the files above were imported; {display} was not)");
-                }
-                return Err(e);
-            }
+            Err(e) => reports.push(FileReport {
+                file: display.clone(),
+                kind: String::new(),
+                outcome: Outcome::Failed(format!("{e:#}")),
+                counts: Default::default(),
+                rejects_path: None,
+                seconds: started.elapsed().as_secs_f64(),
+            }),
         }
     }
     if let Some(path) = &opts.rejects
@@ -162,6 +218,27 @@ pub fn ingest_files(
     Ok(reports)
 }
 
+fn describe_reject(r: &Reject) -> String {
+    match &r.column {
+        Some(c) => format!("line {}, column `{c}`: {}", r.line, r.reason),
+        None => format!("line {}: {}", r.line, r.reason),
+    }
+}
+
+/// The exit code of an import (README, "Exit codes"): 2 when a file failed and none was
+/// imported (nothing changed), 1 when some files failed or rows were rejected, else 0.
+pub fn exit_for(reports: &[FileReport]) -> Exit {
+    let failed = reports.iter().any(|r| matches!(r.outcome, Outcome::Failed(_)));
+    let imported = reports.iter().any(|r| matches!(r.outcome, Outcome::Imported | Outcome::DryRun));
+    let rejected =
+        reports.iter().any(|r| matches!(r.outcome, Outcome::Imported | Outcome::DryRun) && r.counts.rows_rejected > 0);
+    match (failed, imported, rejected) {
+        (true, false, _) => Exit::Error,
+        (true, true, _) | (false, _, true) => Exit::Condition,
+        _ => Exit::Ok,
+    }
+}
+
 fn infer(file: &Path, encoding: TextEncoding) -> Result<Exit> {
     // A first line of one cell means a whitespace-separated file; a first line of numbers, no header.
     let probe = Table::open(file, TableOptions { encoding, delimiter: Delimiter::Detect, has_header: true })?;
@@ -169,13 +246,15 @@ fn infer(file: &Path, encoding: TextEncoding) -> Result<Exit> {
     drop(probe);
     let delimited = names.len() > 1;
     let header = delimited && !names.iter().all(|n| n.trim().parse::<f64>().is_ok());
-    let (delimiter, text) = if delimited {
+    let (delimiter, text) = if ingest::workbook::is_workbook(file) {
+        (Delimiter::Detect, ",".to_string())
+    } else if delimited {
         (Delimiter::Detect, detect_text(file))
     } else {
         (Delimiter::Whitespace, "whitespace".to_string())
     };
     let mut table = Table::open(file, TableOptions { encoding, delimiter, has_header: header })?;
-    output::emit(&generic::infer(&mut table, &text, header)?)?;
+    output::emit(&inference::infer(&mut table, &text, header)?)?;
     Ok(Exit::Ok)
 }
 
@@ -229,13 +308,18 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     if let Some(file) = &args.infer {
         return infer(file, encoding);
     }
+    super::interrupt::install();
     let (mut ws, mut store) = super::open_workspace(g)?;
     let mapping = args.mapping.as_deref().map(Mapping::load).transpose()?;
+    let mapping_sha256 = args.mapping.as_deref().map(ingest::content_hash).transpose()?;
     let kind = if mapping.is_some() { Some(Kind::Csv) } else { kind_of(args.source) };
     let files = ingest::expand_paths(&args.paths)?;
+    let read = ReadOptions { kind, mapping, encoding, sheet: args.sheet.clone() };
     let opts = IngestOptions {
-        read: ReadOptions { kind, mapping, encoding },
+        settings: settings_key(&read, mapping_sha256.as_deref()),
+        read,
         dry_run: args.dry_run,
+        force: args.force,
         rejects: args.rejects.clone(),
         quiet: g.quiet,
     };
@@ -243,11 +327,41 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     if !args.dry_run {
         propose_timezone(&mut ws, &mut store, g.quiet)?;
     }
+    let failures: Vec<(&str, &str)> = reports
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Failed(e) => Some((r.file.as_str(), e.as_str())),
+            _ => None,
+        })
+        .collect();
+    // One file that failed: its error is the whole story.
+    if reports.len() == 1
+        && let Some((_, e)) = failures.first()
+    {
+        return Err(user(e.to_string()));
+    }
     let text = match args.output.format {
         Format::Table => output::ingest::text(&reports),
         Format::Json => output::ingest::json(&reports),
         Format::Csv => output::ingest::csv(&reports),
     };
     output::emit(&text)?;
-    Ok(Exit::Ok)
+    for (_, e) in &failures {
+        eprintln!("error: {e}");
+    }
+    if !failures.is_empty() && !g.quiet {
+        let imported = reports.iter().filter(|r| matches!(r.outcome, Outcome::Imported)).count() as u64;
+        let done = if imported == 0 {
+            "nothing was changed".to_string()
+        } else {
+            format!("the other {} imported", output::count(imported, "was", "were"))
+        };
+        eprintln!(
+            "{} of {} could not be imported ({done}); fix them and run the same command again: \
+             files already imported are recognised and skipped",
+            failures.len(),
+            output::count(reports.len() as u64, "file", "files")
+        );
+    }
+    Ok(exit_for(&reports))
 }

@@ -6,9 +6,11 @@ pub mod completions;
 pub mod customer;
 pub mod dashboard;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub(crate) mod interrupt;
 pub mod models;
 pub mod query;
 pub mod rates;
@@ -27,6 +29,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
     let g = &cli.global;
     crate::store::print_timings(g.timings);
     crate::store::print_notes(!g.quiet);
+    crate::store::lock_wait(g.wait);
     match &cli.command {
         Command::Init(a) => init::run(a, g),
         Command::Demo(a) => demo::run(a, g),
@@ -45,6 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Churn(a) => analytics::scores("scores.churn", a, g),
         Command::Clv(a) => analytics::scores("scores.clv", a, g),
         Command::Models(m) => models::run(m, g),
+        Command::Export(e) => export::run(e, g),
         Command::Generate(a) => generate::run(a, g),
         Command::Completions(a) => completions::run(a),
     }

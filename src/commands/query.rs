@@ -20,7 +20,7 @@ pub fn run(cmd: &QueryCommand, g: &GlobalArgs) -> Result<Exit> {
             Ok(Exit::Ok)
         }
         QueryCommand::Run(args) => run_query(&ws, &catalog, args),
-        QueryCommand::New { name } => new(&ws, &catalog, name, g.quiet),
+        QueryCommand::New { name, force } => new(&ws, name, *force, g.quiet),
     }
 }
 
@@ -176,7 +176,7 @@ ORDER BY revenue DESC
 LIMIT 10;
 ";
 
-fn new(ws: &Workspace, catalog: &Catalog, name: &str, quiet: bool) -> Result<Exit> {
+fn new(ws: &Workspace, name: &str, force: bool, quiet: bool) -> Result<Exit> {
     if name.is_empty()
         || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         || name.contains("..")
@@ -184,21 +184,32 @@ fn new(ws: &Workspace, catalog: &Catalog, name: &str, quiet: bool) -> Result<Exi
         return Err(user(format!("`{name}` is not a query id: use letters, digits, _ and dots, e.g. kpi.margin")));
     }
     let path = ws.queries_dir().join(format!("{}.sql", name.replace('.', "/")));
-    if path.exists() {
-        return Err(user(format!("{} exists already; edit it, or pick another name", path.display())));
+    if path.exists() && !force {
+        return Err(user(format!(
+            "{} exists already and was left as it is; edit it, pick another name, or pass --force to replace it",
+            path.display()
+        )));
     }
+    // A built-in id starts from the built-in file: the generic template would replace, say, the
+    // lifecycle rules macro with a query, and every command built on it would fail.
+    let builtins = Catalog::load(None)?;
+    let builtin = builtins.get(name);
+    let text = match builtin {
+        Some(q) => q.sql.clone(),
+        None => TEMPLATE.replace("{id}", name),
+    };
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::write(&path, TEMPLATE.replace("{id}", name))
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     if !quiet {
-        let shadows = catalog.get(name).is_some();
-        eprintln!(
-            "wrote {}{}",
-            path.display(),
-            if shadows { " (it overrides the built-in query of that name)" } else { "" }
-        );
+        eprintln!("wrote {}", path.display());
+        if builtin.is_some() {
+            eprintln!(
+                "note: `{name}` is a built-in query: the file starts as a copy of it, and your edits override it \
+                 (delete the file to go back to the built-in)"
+            );
+        }
         eprintln!("run it: scudo query run {name}");
     }
     Ok(Exit::Ok)

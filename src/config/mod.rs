@@ -91,10 +91,30 @@ impl Settings {
             ))
         })?;
         merge(&mut merged, user_table);
-        apply_env(&mut merged, std::env::vars());
+        let from_file: Settings = toml::Value::Table(merged.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| user(format!("{}: {}", path.display(), e.message())))?;
+        let overrides = env_overrides(&merged, std::env::vars())?;
+        if overrides.is_empty() {
+            return Ok(from_file);
+        }
+        // Each variable on its own first, so that a bad value is blamed on its variable.
+        let file_valid = from_file.validate().is_ok();
+        for o in &overrides {
+            let mut one = merged.clone();
+            o.apply(&mut one);
+            let settings: Settings =
+                toml::Value::Table(one).try_into().map_err(|e: toml::de::Error| o.error(e.message()))?;
+            if file_valid {
+                settings.validate().map_err(|e| o.error(&e.to_string()))?;
+            }
+        }
+        for o in &overrides {
+            o.apply(&mut merged);
+        }
         toml::Value::Table(merged)
             .try_into()
-            .map_err(|e: toml::de::Error| user(format!("{}: {}", path.display(), e.message())))
+            .map_err(|e: toml::de::Error| user(format!("the SCUDO_* environment variables: {}", e.message())))
     }
 
     /// The pinned "today" of the workspace, if any.
@@ -187,25 +207,70 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
     }
 }
 
-/// `SCUDO_HEALTH_ACTIVE_DAYS=60` overrides `[health] active_days`. Values are parsed as TOML
-/// scalars when they can be, else taken as strings.
-fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
+/// One `SCUDO_<SECTION>_<KEY>` variable that overrides a setting.
+#[derive(Debug)]
+struct EnvOverride {
+    var: String,
+    raw: String,
+    section: String,
+    key: String,
+    value: toml::Value,
+}
+
+impl EnvOverride {
+    fn apply(&self, table: &mut toml::Table) {
+        if let Some(toml::Value::Table(values)) = table.get_mut(&self.section) {
+            values.insert(self.key.clone(), self.value.clone());
+        }
+    }
+
+    fn error(&self, why: &str) -> anyhow::Error {
+        user(format!(
+            "environment variable {}={}: {}; fix or unset it (it overrides [{}] {} in scudo.toml)",
+            self.var,
+            self.raw,
+            why.trim_end(),
+            self.section,
+            self.key
+        ))
+    }
+}
+
+/// The settings `SCUDO_<SECTION>_<KEY>` variables override (`SCUDO_HEALTH_AT_RISK_DAYS=60` is
+/// `[health] at_risk_days`). Values are parsed as TOML scalars when they can be, else taken as
+/// strings. A variable naming a section but none of its keys is an error that lists the keys;
+/// other `SCUDO_*` variables (`SCUDO_WORKSPACE`, `SCUDO_LOG`) are not settings and are left alone.
+fn env_overrides(table: &toml::Table, vars: impl Iterator<Item = (String, String)>) -> Result<Vec<EnvOverride>> {
+    let mut out = Vec::new();
     for (name, raw) in vars {
         let Some(rest) = name.strip_prefix("SCUDO_") else { continue };
         let rest = rest.to_ascii_lowercase();
-        for (section, values) in table.iter_mut() {
+        for (section, values) in table {
             let Some(key) = rest.strip_prefix(&format!("{section}_")) else { continue };
-            if let toml::Value::Table(values) = values
-                && values.contains_key(key)
-            {
-                let parsed = toml::from_str::<toml::Table>(&format!("v = {raw}"))
-                    .ok()
-                    .and_then(|mut t| t.remove("v"))
-                    .unwrap_or(toml::Value::String(raw.clone()));
-                values.insert(key.to_string(), parsed);
+            let toml::Value::Table(values) = values else { continue };
+            if !values.contains_key(key) {
+                let known: Vec<String> =
+                    values.keys().map(|k| format!("SCUDO_{}_{}", section, k).to_ascii_uppercase()).collect();
+                return Err(user(format!(
+                    "environment variable {name} is not a scudo setting: [{section}] has no `{key}`; \
+                     the [{section}] variables are {}; unset it or fix its name",
+                    known.join(", ")
+                )));
             }
+            let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(raw.clone()));
+            out.push(EnvOverride {
+                var: name.clone(),
+                raw: raw.clone(),
+                section: section.clone(),
+                key: key.to_string(),
+                value,
+            });
         }
     }
+    Ok(out)
 }
 
 /// Writes `timezone = "NAME"` into the `[workspace]` section of the settings file at `path`,
@@ -331,15 +396,19 @@ mod tests {
     #[test]
     fn env_overrides_file() {
         let mut t: toml::Table = toml::from_str(SETTINGS_TEMPLATE).unwrap();
-        apply_env(
-            &mut t,
+        let overrides = env_overrides(
+            &t,
             vec![
                 ("SCUDO_HEALTH_AT_RISK_DAYS".to_string(), "60".to_string()),
                 ("SCUDO_WORKSPACE_CURRENCY".to_string(), "EUR".to_string()),
                 ("SCUDO_UNKNOWN_THING".to_string(), "1".to_string()),
             ]
             .into_iter(),
-        );
+        )
+        .unwrap();
+        for o in &overrides {
+            o.apply(&mut t);
+        }
         let s: Settings = toml::Value::Table(t).try_into().unwrap();
         assert_eq!(s.health.at_risk_days, 60);
         assert_eq!(s.workspace.currency, "EUR");

@@ -50,6 +50,13 @@ const SIGNATURES: &[Signature] = &[
         any: &["Email", "First Name", "Last Name", "Phone Number", "Create Date"],
     },
     Signature { kind: Kind::HubspotContacts, all: &["hs_object_id"], any: &["email", "firstname", "lastname"] },
+    // HubSpot's contacts import template (what `scudo export customers --to hubspot` writes): no
+    // Record ID, and HubSpot's labels for phone and address.
+    Signature {
+        kind: Kind::HubspotContacts,
+        all: &["Email", "First Name", "Last Name"],
+        any: &["Phone Number", "State/Region", "Country/Region", "Company Name"],
+    },
     Signature { kind: Kind::SalesforceReport, all: &["Opportunity Name", "Amount", "Close Date"], any: &[] },
     Signature {
         kind: Kind::SalesforceReport,

@@ -11,6 +11,7 @@ pub mod record;
 pub mod rejects;
 pub mod table;
 pub mod values;
+pub mod workbook;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -110,6 +111,8 @@ pub struct ReadOptions {
     pub kind: Option<Kind>,
     pub mapping: Option<Mapping>,
     pub encoding: TextEncoding,
+    /// The worksheet of an Excel workbook (default: the first).
+    pub sheet: Option<String>,
 }
 
 /// An opened file whose kind is known, ready to be parsed.
@@ -129,12 +132,18 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Opened> {
                     .ok_or_else(|| user(format!("mapping: unknown encoding `{name}`")))?,
             ),
         };
-        let table =
-            Table::open(path, TableOptions { encoding, delimiter: mapping.delimiter()?, has_header: mapping.header })?;
+        let table = Table::open_sheet(
+            path,
+            TableOptions { encoding, delimiter: mapping.delimiter()?, has_header: mapping.header },
+            opts.sheet.as_deref(),
+        )?;
         return Ok(Opened { table, kind: Kind::Csv, source: mapping.source.clone() });
     }
-    let table =
-        Table::open(path, TableOptions { encoding: opts.encoding, delimiter: Delimiter::Detect, has_header: true })?;
+    let table = Table::open_sheet(
+        path,
+        TableOptions { encoding: opts.encoding, delimiter: Delimiter::Detect, has_header: true },
+        opts.sheet.as_deref(),
+    )?;
     let kind = match opts.kind {
         Some(Kind::Csv) => {
             return Err(user(format!(
@@ -188,7 +197,9 @@ pub fn content_hash(path: &Path) -> Result<String> {
 fn is_export_name(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("").to_lowercase();
     let name = name.strip_suffix(".gz").unwrap_or(&name);
-    [".csv", ".tsv", ".txt"].iter().any(|ext| name.ends_with(ext)) && !name.ends_with(".rejects.csv")
+    let text = [".csv", ".tsv", ".txt"].iter().any(|ext| name.ends_with(ext)) && !name.ends_with(".rejects.csv");
+    // Excel keeps a `~$name.xlsx` lock file beside an open workbook.
+    text || (workbook::is_workbook(p) && !name.starts_with("~$"))
 }
 
 /// Expands files, directories (their exports, sorted) and glob patterns into files.
@@ -204,7 +215,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             found.sort();
             if found.is_empty() {
                 return Err(user(format!(
-                    "{}: no .csv, .tsv or .txt files (optionally .gz) in this directory",
+                    "{}: no .csv, .tsv or .txt files (optionally .gz) and no .xlsx workbooks in this directory",
                     p.display()
                 )));
             }
@@ -284,7 +295,7 @@ mod proptests {
     fn parse_file(kind: Kind, bytes: &[u8]) -> usize {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(bytes).unwrap();
-        let opts = ReadOptions { kind: Some(kind), mapping: None, encoding: table::TextEncoding::Auto };
+        let opts = ReadOptions { kind: Some(kind), mapping: None, encoding: table::TextEncoding::Auto, sheet: None };
         let Ok(mut opened) = open(f.path(), &opts) else { return 0 };
         let mut sink = record::Collected::default();
         if parse(&mut opened, None, &mut sink, &Progress::hidden()).is_err() {

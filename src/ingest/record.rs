@@ -196,6 +196,41 @@ pub trait Sink {
     fn reject(&mut self, rej: Reject) -> anyhow::Result<()>;
 }
 
+/// A [`Sink`] that passes records on until `stop` is set (Ctrl-C), then fails, so the import
+/// that reads from it is rolled back.
+pub struct StopOn<'a> {
+    pub inner: &'a mut dyn Sink,
+    pub stop: &'a std::sync::atomic::AtomicBool,
+}
+
+impl StopOn<'_> {
+    fn go(&self) -> anyhow::Result<()> {
+        if self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            anyhow::bail!("interrupted");
+        }
+        Ok(())
+    }
+}
+
+impl Sink for StopOn<'_> {
+    fn customer(&mut self, rec: CustomerRecord) -> anyhow::Result<()> {
+        self.go()?;
+        self.inner.customer(rec)
+    }
+    fn order(&mut self, rec: OrderRecord) -> anyhow::Result<()> {
+        self.go()?;
+        self.inner.order(rec)
+    }
+    fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()> {
+        self.go()?;
+        self.inner.product(rec)
+    }
+    fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
+        self.go()?;
+        self.inner.reject(rej)
+    }
+}
+
 /// A [`Sink`] that keeps everything in memory.
 #[derive(Debug, Default)]
 pub struct Collected {

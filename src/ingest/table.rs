@@ -110,6 +110,8 @@ enum Source {
     Csv(csv::Reader<Box<dyn Read + Send>>, csv::ByteRecord),
     /// Whitespace-separated lines: the reader, bytes read, lines read.
     Lines(BufReader<Box<dyn Read + Send>>, u64, u64),
+    /// A worksheet of a workbook, read whole: (row number, cells).
+    Sheet(std::vec::IntoIter<(u64, Vec<String>)>),
 }
 
 /// An open export file.
@@ -125,6 +127,28 @@ pub struct Table {
 impl Table {
     /// Opens `path`. Whole-file problems (missing, empty, binary) are errors naming the file.
     pub fn open(path: &Path, opts: TableOptions) -> Result<Table> {
+        Table::open_sheet(path, opts, None)
+    }
+
+    /// Opens `path`; an Excel workbook is read from worksheet `sheet` (default: the first).
+    pub fn open_sheet(path: &Path, opts: TableOptions, sheet: Option<&str>) -> Result<Table> {
+        if super::workbook::is_workbook(path) {
+            let rows = super::workbook::read_sheet(path, sheet)?;
+            let total_bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            let source = Source::Sheet(rows.into_iter());
+            let mut table =
+                Table { path: path.to_path_buf(), header: Header::default(), source, decode: None, total_bytes };
+            if opts.has_header {
+                table.read_header()?;
+            }
+            return Ok(table);
+        }
+        if sheet.is_some() {
+            return Err(user(format!(
+                "{}: --sheet is for Excel workbooks (.xlsx), and this is not one",
+                path.display()
+            )));
+        }
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let total_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
         let mut raw = BufReader::with_capacity(1 << 16, file);
@@ -182,13 +206,18 @@ impl Table {
         };
         let mut table = Table { path: path.to_path_buf(), header: Header::default(), source, decode, total_bytes };
         if opts.has_header {
-            let Some(row) = table.next_row()? else {
-                return Err(user(format!("{} is empty: there is no header", path.display())));
-            };
-            let names = row.fields.iter().map(|n| n.trim_start_matches('\u{feff}').trim().to_string()).collect();
-            table.header = Header::new(names);
+            table.read_header()?;
         }
         Ok(table)
+    }
+
+    fn read_header(&mut self) -> Result<()> {
+        let Some(row) = self.next_row()? else {
+            return Err(user(format!("{} is empty: there is no header", self.path.display())));
+        };
+        let names = row.fields.iter().map(|n| n.trim_start_matches('\u{feff}').trim().to_string()).collect();
+        self.header = Header::new(names);
+        Ok(())
     }
 
     /// The file name for messages.
@@ -201,6 +230,7 @@ impl Table {
         match &self.source {
             Source::Csv(r, _) => r.position().byte(),
             Source::Lines(_, pos, _) => *pos,
+            Source::Sheet(_) => 0,
         }
     }
 
@@ -208,6 +238,9 @@ impl Table {
     pub fn next_row(&mut self) -> Result<Option<Row>> {
         let name = self.path.display().to_string();
         match &mut self.source {
+            Source::Sheet(rows) => {
+                Ok(rows.next().map(|(line, cells)| Row { line, fields: cells.into_iter().collect() }))
+            }
             Source::Csv(reader, record) => loop {
                 let more = reader.read_byte_record(record).map_err(|e| csv_error(&name, &e))?;
                 if !more {

@@ -22,9 +22,38 @@ pub fn render(
             json!({"customer": j::first_row(profile), "actions": j::rows(actions), "orders": j::rows(orders),
                    "score_run": scores::run_json(run)}),
         )),
-        Format::Csv => super::csv::render(profile),
+        Format::Csv => csv(profile, actions, orders),
         Format::Table => text(profile, actions, orders, run, ctx),
     }
+}
+
+/// One long table, as the dashboard's CSV: `section,item,field,value` for the profile (item: the
+/// customer id), each next best action (item: its rank) and each order (item: its number).
+fn csv(profile: &ResultSet, actions: &ResultSet, orders: &ResultSet) -> String {
+    let mut long =
+        ResultSet { columns: ["section", "item", "field", "value"].map(String::from).to_vec(), rows: Vec::new() };
+    let mut add = |section: &str, rs: &ResultSet, key: Option<&str>| {
+        for (n, r) in rs.rows.iter().enumerate() {
+            let item = match key.and_then(|k| rs.col(k)) {
+                Some(i) => r[i].to_text(),
+                None => (n + 1).to_string(),
+            };
+            for (c, cell) in rs.columns.iter().zip(r) {
+                if Some(c.as_str()) != key {
+                    long.rows.push(vec![
+                        Cell::Text(section.into()),
+                        Cell::Text(item.clone()),
+                        Cell::Text(c.clone()),
+                        cell.clone(),
+                    ]);
+                }
+            }
+        }
+    };
+    add("customer", profile, Some("customer_id"));
+    add("actions", actions, None);
+    add("orders", orders, Some("order_number"));
+    super::csv::render(&long)
 }
 
 fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&LatestRun>, ctx: &QueryContext) -> String {
@@ -92,7 +121,8 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
             other => other.to_text(),
         };
         let mut line = format!(
-            "  {orders_n} orders · {} total · {} average · first {} · last {} ({} days ago)",
+            "  {orders_n} {} · {} total · {} average · first {} · last {} ({} days ago)",
+            if orders_n == 1 { "order" } else { "orders" },
             money_short(num("revenue"), cur),
             money_short(num("average_order_value"), cur),
             day("first_order_at"),
@@ -113,7 +143,12 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
         if !t("top_category").is_empty() {
             b.push(format!("top category {} ({}% of spend)", t("top_category"), t("top_category_pct")));
         }
-        b.push(format!("discount on {} of {orders_n} orders ({}%)", t("discounted_orders"), t("discount_pct")));
+        b.push(format!(
+            "discount on {} of {orders_n} {} ({}%)",
+            t("discounted_orders"),
+            if orders_n == 1 { "order" } else { "orders" },
+            t("discount_pct")
+        ));
         out.push_str(&format!("  {}\n", b.join(" · ")));
     }
 

@@ -54,7 +54,7 @@ pub fn text(d: &Dashboard) -> String {
     )));
     if d.alerts_total > d.alerts.rows.len() as u64 {
         out.push_str(&format!(
-            "\nAlerts ({}, the {} most valuable below; `scudo alerts` lists all)\n",
+            "\nAlerts ({}, the {} most valuable below; `scudo alerts --limit 0` lists all)\n",
             super::group_thousands(d.alerts_total),
             d.alerts.rows.len()
         ));

@@ -13,6 +13,8 @@ pub enum Outcome {
     Unchanged(i64),
     /// Everything was checked and counted, then rolled back.
     DryRun,
+    /// Not imported (the error); nothing of it was written.
+    Failed(String),
 }
 
 /// One line of the summary.
@@ -32,6 +34,7 @@ impl FileReport {
             Outcome::Imported => "imported".to_string(),
             Outcome::Unchanged(id) => format!("unchanged (same as import #{id})"),
             Outcome::DryRun => "dry run (rolled back)".to_string(),
+            Outcome::Failed(_) => "failed: not imported (see the error)".to_string(),
         }
     }
 }
@@ -48,7 +51,14 @@ pub fn text(reports: &[FileReport]) -> String {
                 r.file.clone(),
                 r.kind.clone(),
                 c.rows_read.to_string(),
-                format!("+{} ~{} ={}", c.customers_inserted, c.customers_updated, c.customers_unchanged),
+                if c.customers_merged > 0 {
+                    format!(
+                        "+{} ~{} ={} ({} merged)",
+                        c.customers_inserted, c.customers_updated, c.customers_unchanged, c.customers_merged
+                    )
+                } else {
+                    format!("+{} ~{} ={}", c.customers_inserted, c.customers_updated, c.customers_unchanged)
+                },
                 format!("+{} ~{} ={}", c.orders_inserted, c.orders_updated, c.orders_unchanged),
                 match &r.rejects_path {
                     Some(p) if c.rows_rejected > 0 => format!("{} → {p}", c.rows_rejected),
@@ -70,10 +80,11 @@ pub fn json(reports: &[FileReport]) -> String {
             json!({
                 "file": r.file,
                 "kind": r.kind,
-                "outcome": match r.outcome { Outcome::Imported => "imported", Outcome::Unchanged(_) => "unchanged", Outcome::DryRun => "dry_run" },
+                "outcome": match r.outcome { Outcome::Imported => "imported", Outcome::Unchanged(_) => "unchanged", Outcome::DryRun => "dry_run", Outcome::Failed(_) => "failed" },
+                "error": match &r.outcome { Outcome::Failed(e) => Some(e.as_str()), _ => None },
                 "import_id": match r.outcome { Outcome::Unchanged(id) => Some(id), _ => c.import_id },
                 "rows_read": c.rows_read,
-                "customers": {"inserted": c.customers_inserted, "updated": c.customers_updated, "unchanged": c.customers_unchanged},
+                "customers": {"inserted": c.customers_inserted, "updated": c.customers_updated, "unchanged": c.customers_unchanged, "merged": c.customers_merged},
                 "orders": {"inserted": c.orders_inserted, "updated": c.orders_updated, "unchanged": c.orders_unchanged},
                 "products_upserted": c.products_upserted,
                 "rows_rejected": c.rows_rejected,
@@ -96,6 +107,7 @@ pub fn csv(reports: &[FileReport]) -> String {
         "customers_inserted",
         "customers_updated",
         "customers_unchanged",
+        "customers_merged",
         "orders_inserted",
         "orders_updated",
         "orders_unchanged",
@@ -112,6 +124,7 @@ pub fn csv(reports: &[FileReport]) -> String {
             c.customers_inserted.to_string(),
             c.customers_updated.to_string(),
             c.customers_unchanged.to_string(),
+            c.customers_merged.to_string(),
             c.orders_inserted.to_string(),
             c.orders_updated.to_string(),
             c.orders_unchanged.to_string(),

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod csv;
 pub mod customer;
 pub mod dashboard;
+pub mod export;
 pub mod ingest;
 pub mod json;
 pub mod rates;
@@ -31,6 +32,11 @@ pub fn money_short(value: f64, currency: &str) -> String {
         "EUR" => format!("{sign}€{digits}"),
         c => format!("{sign}{digits} {c}"),
     }
+}
+
+/// `1 order`, `2 orders`: `n` and the word that goes with it.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `1234567` → `1,234,567`.

@@ -28,6 +28,9 @@ pub struct ImportMeta {
     pub sha256: String,
     pub kind: String,
     pub source: String,
+    /// How the file was read (kind asked for, mapping, encoding, sheet): the same bytes read
+    /// another way are a new import.
+    pub settings: String,
     pub dry_run: bool,
 }
 
@@ -44,8 +47,11 @@ pub struct ImportCounts {
     pub orders_unchanged: u64,
     pub products_upserted: u64,
     pub rows_rejected: u64,
-    /// Customers found to be the same person as another and merged into them.
+    /// Customers merged into a known one: records with a new source id that joined a customer by
+    /// the same email or phone, and customers found to be one (a source id and an email met).
     pub customers_merged: u64,
+    /// Every row was rejected: nothing was written and the file is not recorded as imported.
+    pub nothing_usable: bool,
 }
 
 /// An earlier import of the same bytes.
@@ -290,6 +296,9 @@ struct Loader<'c> {
     /// (or a fingerprint collision, which only costs time) sends the merge down the path that
     /// keeps each order's last occurrence. (8 bytes an order; a hash set took twice that.)
     order_ids: Vec<u64>,
+    /// Customers, orders and products staged: none (and some rejects) means a wrong kind or mapping.
+    usable: u64,
+    merged: u64,
 }
 
 fn hash_of(v: &impl std::hash::Hash) -> u64 {
@@ -359,7 +368,7 @@ impl Loader<'_> {
                 )
                 .map(|c| self.ids.root(c)),
         };
-        let cid = match known {
+        let cid = match known.clone() {
             Some(c) => c,
             None => {
                 let c = format!("cust-{:06}", self.ids.next_number);
@@ -371,6 +380,9 @@ impl Loader<'_> {
             let full = source_key(&source, &key);
             if self.ids.by_key.contains_key(&full) {
                 continue;
+            }
+            if known.is_some() && key.starts_with("id:") {
+                self.merged += 1;
             }
             self.ids.by_key.insert(full, cid.clone());
             self.sources.append(vec![
@@ -434,7 +446,10 @@ impl Loader<'_> {
 impl Sink for Loader<'_> {
     fn customer(&mut self, rec: CustomerRecord) -> Result<()> {
         match self.resolve(&rec.identity, None)? {
-            Some(cid) => self.stage_customer(&cid, &rec),
+            Some(cid) => {
+                self.usable += 1;
+                self.stage_customer(&cid, &rec)
+            }
             None => {
                 self.rejects.push(Reject {
                     line: 0,
@@ -456,6 +471,7 @@ impl Sink for Loader<'_> {
             unreachable!("an order always resolves: guests are keyed by the order id")
         };
         self.stage_customer(&cid, &o.customer)?;
+        self.usable += 1;
         let order_id = format!("{}:{}", self.source, o.source_order_id);
         self.order_ids.push(hash_of(&order_id));
         self.seq += 1;
@@ -508,6 +524,7 @@ impl Sink for Loader<'_> {
     }
 
     fn product(&mut self, p: ProductRecord) -> Result<()> {
+        self.usable += 1;
         self.seq += 1;
         self.products.append_row(appender_params_from_iter([
             Value::Text(p.sku),
@@ -636,7 +653,7 @@ fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> R
         "INSERT INTO customer_merges SELECT merged_id, into_id, ?, reason FROM _stg_merges",
         params![job.import_id],
     )?;
-    counts.customers_merged = job.merges.len() as u64;
+    counts.customers_merged += job.merges.len() as u64;
     Ok(())
 }
 
@@ -894,15 +911,22 @@ pub(super) const SUMMARY: &str = include_str!("summary.sql");
 const SEARCH_INDEX: &str = include_str!("search_index.sql");
 
 impl Store {
-    /// The committed import of a file with these exact bytes, if any.
-    pub fn previous_import(&self, sha256: &str) -> Result<Option<PreviousImport>> {
+    /// The committed import of a file with these exact bytes read with these `settings`, if any.
+    /// Imports recorded before settings were kept were made with `default_settings`.
+    pub fn previous_import(
+        &self,
+        sha256: &str,
+        settings: &str,
+        default_settings: &str,
+    ) -> Result<Option<PreviousImport>> {
         let mut stmt = self.conn.prepare(
             "SELECT import_id, file_name, finished_at, rows_read, customers_inserted, customers_updated,
                     customers_unchanged, orders_inserted, orders_updated, orders_unchanged, rows_rejected,
                     COALESCE(products_upserted, 0)
-             FROM import_log WHERE sha256 = ? ORDER BY import_id DESC LIMIT 1",
+             FROM import_log WHERE sha256 = ? AND COALESCE(settings, ?) = ?
+             ORDER BY import_id DESC LIMIT 1",
         )?;
-        let mut rows = stmt.query([sha256])?;
+        let mut rows = stmt.query([sha256, default_settings, settings])?;
         let Some(r) = rows.next()? else { return Ok(None) };
         let n = |i: usize| -> Result<u64> { Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0)) };
         let micros = match r.get::<_, Value>(2)? {
@@ -924,17 +948,19 @@ impl Store {
                 orders_unchanged: n(9)?,
                 rows_rejected: n(10)?,
                 products_upserted: n(11)?,
-                customers_merged: 0,
+                ..ImportCounts::default()
             },
         }))
     }
 
     /// Imports one file in one transaction: `parse` sends its records to the sink it is given.
-    /// Rejected rows are returned (the caller writes them); with `dry_run` everything is rolled back.
+    /// Rejected rows are returned (the caller writes them); with `dry_run` everything is rolled back,
+    /// and so it is when `stop` is set (Ctrl-C) before the commit.
     pub fn import(
         &mut self,
         meta: &ImportMeta,
         rejects_path: Option<&str>,
+        stop: &std::sync::atomic::AtomicBool,
         parse: impl FnOnce(&mut dyn Sink) -> Result<u64> + Send,
     ) -> Result<(ImportCounts, Vec<Reject>)> {
         let started = Utc::now().naive_utc();
@@ -958,6 +984,8 @@ impl Store {
             rejects: Vec::new(),
             staged: HashMap::new(),
             order_ids: Vec::new(),
+            usable: 0,
+            merged: 0,
         };
         // Parse on a second thread while this one stages: the two halves of the work overlap.
         let rows_read = std::thread::scope(|scope| -> Result<u64> {
@@ -987,6 +1015,7 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
+        let (usable, merged) = (loader.usable, loader.merged);
         let merges: Vec<(String, String, String)> = std::mem::take(&mut loader.ids.merges)
             .into_iter()
             .map(|(gone, _, why)| {
@@ -1004,8 +1033,17 @@ impl Store {
             import_id: Some(import_id),
             rows_read,
             rows_rejected: rejects.len() as u64,
+            customers_merged: merged,
             ..Default::default()
         };
+        if usable == 0 && !rejects.is_empty() {
+            // A wrong --source or mapping: recording it would make the right command later
+            // report the file as unchanged.
+            tx.rollback()?;
+            counts.import_id = None;
+            counts.nothing_usable = true;
+            return Ok((counts, rejects));
+        }
         let job = Job { import_id, kind: &meta.kind, repeated_orders, merges: &merges, reporting: &reporting };
         merge(&tx, &job, &mut counts)?;
         tx.execute_batch(DROP_STAGING)?;
@@ -1013,8 +1051,8 @@ impl Store {
         tx.execute(
             "INSERT INTO import_log (import_id, file_path, file_name, sha256, kind, source, started_at, finished_at,
                 rows_read, customers_inserted, customers_updated, customers_unchanged, orders_inserted,
-                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 import_id,
                 meta.file_path,
@@ -1034,8 +1072,13 @@ impl Store {
                 counts.rows_rejected as i64,
                 rejects_path,
                 counts.products_upserted as i64,
+                meta.settings,
             ],
         )?;
+        if stop.load(std::sync::atomic::Ordering::SeqCst) {
+            tx.rollback()?;
+            anyhow::bail!("interrupted");
+        }
         if meta.dry_run {
             tx.rollback()?;
             counts.import_id = None;

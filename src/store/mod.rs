@@ -36,6 +36,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     // The summary is rebuilt once the values of migration 9 are derived (derived::settle).
     ("model statistics", include_str!("migrations/0008_model_statistics.sql")),
     ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),
+    ("import settings", include_str!("migrations/0010_import_settings.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -117,7 +118,7 @@ impl Store {
     }
 
     fn open_reading(path: &Path, sandboxed: bool, r: &Reporting) -> Result<Store> {
-        let config = || -> Result<duckdb::Config> {
+        let config = move || -> Result<duckdb::Config> {
             duckdb::Config::default()
                 .access_mode(duckdb::AccessMode::ReadOnly)
                 .and_then(|c| c.enable_external_access(!sandboxed))
@@ -127,36 +128,58 @@ impl Store {
         if !path.is_file() {
             return Store::open_settled(path, r);
         }
-        let mut store = Store::connect_with(path, config()?, false)?;
+        let mut store = Store::connect_with(path, &config, false)?;
         store.set_reporting(r.clone());
         if store.schema_version()? == SCHEMA_VERSION && !store.is_stale()? {
             return Ok(store);
         }
         drop(store);
         drop(Store::open_settled(path, r)?);
-        let mut store = Store::connect_with(path, config()?, false)?;
+        let mut store = Store::connect_with(path, &config, false)?;
         store.set_reporting(r.clone());
         Ok(store)
     }
 
     fn connect(path: &Path) -> Result<Store> {
-        let config = duckdb::Config::default()
-            .enable_autoload_extension(false)
-            .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))?;
-        Store::connect_with(path, config, true)
+        check_writable(path)?;
+        let config = || {
+            duckdb::Config::default()
+                .enable_autoload_extension(false)
+                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
+        };
+        Store::connect_with(path, &config, true)
     }
 
-    fn connect_with(path: &Path, config: duckdb::Config, migrate: bool) -> Result<Store> {
-        let conn = Connection::open_with_flags(path, config).map_err(|e| {
-            let detail = e.to_string();
-            let hint = if detail.contains("lock") {
-                "another process (a running `scudo serve`?) has it open; stop it and retry"
-            } else {
-                "it is not a DuckDB database, is damaged, or was written by a newer DuckDB; \
-                 move it aside and run `scudo init` to start a new one"
-            };
-            user(format!("cannot open the database {}: {}; {hint}", path.display(), first_line(&detail)))
-        })?;
+    /// Opens the database, waiting (up to `--wait`) while another process holds its lock.
+    fn connect_with(path: &Path, config: &dyn Fn() -> Result<duckdb::Config>, migrate: bool) -> Result<Store> {
+        let started = std::time::Instant::now();
+        let wait = std::time::Duration::from_secs(LOCK_WAIT_SECONDS.load(std::sync::atomic::Ordering::Relaxed));
+        let mut pause = std::time::Duration::from_millis(50);
+        let conn = loop {
+            match Connection::open_with_flags(path, config()?) {
+                Ok(conn) => break conn,
+                Err(e) => {
+                    let detail = e.to_string();
+                    if is_lock_error(&detail) {
+                        if started.elapsed() < wait {
+                            std::thread::sleep(pause.min(wait.saturating_sub(started.elapsed())));
+                            pause = (pause * 2).min(std::time::Duration::from_millis(500));
+                            continue;
+                        }
+                        return Err(user(lock_message(path, &detail, wait.as_secs())));
+                    }
+                    if detail.contains("Permission denied") {
+                        return Err(user(not_writable(path)));
+                    }
+                    return Err(user(format!(
+                        "cannot open the database {}: {}; it is not a DuckDB database, is damaged, or was \
+                         written by a newer DuckDB: move it aside (keep the file) and run `scudo init` to start a new one",
+                        path.display(),
+                        first_line(&detail)
+                    )));
+                }
+            }
+        };
         let mut store =
             Store { conn, path: path.to_path_buf(), macros: Default::default(), reporting: Default::default() };
         if migrate {
@@ -255,10 +278,45 @@ impl Store {
     /// Runs one SQL statement with named parameters (`$as_of`) bound from `params`, and returns
     /// every row. `origin` names where the SQL came from, for error messages.
     pub fn query(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<ResultSet> {
+        match self.query_once(sql, params, origin)? {
+            Ok(rs) => Ok(rs),
+            // Columns of a type the driver cannot decode (DuckDB's VARIANT, as in
+            // `duckdb_settings()`): run the query again with them cast to text.
+            Err(unreadable) => {
+                let casts: Vec<String> = unreadable
+                    .iter()
+                    .map(|c| {
+                        let q = format!("\"{}\"", c.replace('"', "\"\""));
+                        format!("CAST({q} AS VARCHAR) AS {q}")
+                    })
+                    .collect();
+                let inner = sql.trim_end().trim_end_matches(';');
+                let wrapped = format!("SELECT * REPLACE ({}) FROM (\n{inner}\n) AS _q", casts.join(", "));
+                match self.query_once(&wrapped, params, origin)? {
+                    Ok(rs) => Ok(rs),
+                    Err(cols) => Err(user(format!("{origin}: cannot read the column(s) {}", cols.join(", ")))),
+                }
+            }
+        }
+    }
+
+    /// Runs the query; `Ok(Err(columns))` names the columns whose values cannot be decoded.
+    fn query_once(
+        &self,
+        sql: &str,
+        params: &[(&str, Param)],
+        origin: &str,
+    ) -> Result<std::result::Result<ResultSet, Vec<String>>> {
         let started = std::time::Instant::now();
         let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
         bind(&mut stmt, params, origin)?;
-        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        match stmt.raw_execute() {
+            Ok(_) => {}
+            Err(duckdb::Error::FromSqlConversionFailure(_, duckdb::types::Type::Variant, _)) => {
+                return Ok(Err(self.variant_columns(sql, params, origin)?));
+            }
+            Err(e) => return Err(sql_error(origin, &e)),
+        }
         let columns = stmt.column_names();
         let width = columns.len();
         let mut rows = stmt.raw_query();
@@ -271,7 +329,27 @@ impl Store {
             out.push(cells);
         }
         timing(origin, started, Some(out.len()));
-        Ok(ResultSet { columns, rows: out })
+        Ok(Ok(ResultSet { columns, rows: out }))
+    }
+
+    /// The columns of `sql`'s result whose type is VARIANT (read from `DESCRIBE`).
+    fn variant_columns(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<Vec<String>> {
+        let describe = format!("DESCRIBE {}", sql.trim_end().trim_end_matches(';'));
+        let mut stmt = self.conn.prepare(&describe).map_err(|e| sql_error(origin, &e))?;
+        bind(&mut stmt, params, origin)?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        let mut rows = stmt.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(|e| sql_error(origin, &e))? {
+            let (name, kind): (String, String) = (row.get(0)?, row.get(1)?);
+            if kind.contains("VARIANT") {
+                out.push(name);
+            }
+        }
+        if out.is_empty() {
+            return Err(user(format!("{origin}: a column of the result has a type scudo cannot read")));
+        }
+        Ok(out)
     }
 
     /// Runs SQL for its effect (temp tables a query file builds on), parameters bound.
@@ -284,6 +362,13 @@ impl Store {
         Ok(())
     }
 
+    /// A function that stops the statement running on this connection (for Ctrl-C): it fails,
+    /// and the transaction it belongs to is rolled back.
+    pub fn interrupter(&self) -> impl Fn() + Send + 'static {
+        let handle = self.conn.interrupt_handle();
+        move || handle.interrupt()
+    }
+
     /// The connection, for the loader in this module only.
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
@@ -291,6 +376,84 @@ impl Store {
 }
 
 static TIMINGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static LOCK_WAIT_SECONDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(10);
+
+/// `--wait`: how long opening the database waits while another process holds its lock.
+pub fn lock_wait(seconds: u64) {
+    LOCK_WAIT_SECONDS.store(seconds, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn is_lock_error(detail: &str) -> bool {
+    detail.contains("Could not set lock") || detail.contains("Conflicting lock")
+}
+
+/// Which process holds the lock (DuckDB names its PID) and what to do.
+fn lock_message(path: &Path, detail: &str, waited: u64) -> String {
+    let pid = detail
+        .split("PID ")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .filter(|p| !p.is_empty());
+    let holder = match &pid {
+        Some(pid) => {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|b| {
+                    let args: Vec<String> = b
+                        .split(|c| *c == 0)
+                        .filter(|a| !a.is_empty())
+                        .map(|a| String::from_utf8_lossy(a).into_owned())
+                        .collect();
+                    let mut shown: Vec<String> = args.iter().take(6).cloned().collect();
+                    if let Some(first) = shown.first_mut() {
+                        *first = Path::new(first.as_str())
+                            .file_name()
+                            .map_or(first.clone(), |n| n.to_string_lossy().into_owned());
+                    }
+                    if args.len() > 6 {
+                        shown.push("…".into());
+                    }
+                    shown.join(" ")
+                })
+                .unwrap_or_default();
+            let what = if cmdline.starts_with("scudo") { "another scudo" } else { "another program" };
+            if cmdline.is_empty() { format!("{what} (PID {pid})") } else { format!("{what} (PID {pid}: `{cmdline}`)") }
+        }
+        None => "another process".to_string(),
+    };
+    format!(
+        "the workspace database {} is in use by {holder}, which is writing to it; waited {waited}s. \
+         Let it finish and run this command again, or pass --wait SECONDS to wait longer",
+        path.display()
+    )
+}
+
+/// Refuses early, with the right advice, a database (or directory) this user cannot write.
+fn check_writable(path: &Path) -> Result<()> {
+    let denied =
+        |r: std::io::Result<std::fs::File>| matches!(r, Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied);
+    if path.is_file() && denied(std::fs::OpenOptions::new().append(true).open(path)) {
+        return Err(user(not_writable(path)));
+    }
+    // DuckDB writes its journal (.wal) beside the database.
+    let wal = PathBuf::from(format!("{}.wal", path.display()));
+    if path.is_file() && !wal.exists() {
+        let probe = PathBuf::from(format!("{}.probe-{}", path.display(), std::process::id()));
+        if denied(std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)) {
+            return Err(user(not_writable(path)));
+        }
+        let _ = std::fs::remove_file(&probe);
+    }
+    Ok(())
+}
+
+fn not_writable(path: &Path) -> String {
+    format!(
+        "the workspace database {} is not writable by you (permission denied), so this command cannot \
+         change it; nothing was changed. Run it as the workspace's owner, or give yourself write access to \
+         the file and its directory; commands that only read (dashboard, kpis, …) still work",
+        path.display()
+    )
+}
 static NOTES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Without `--quiet`, a long one-time step (a schema upgrade) says so on stderr.

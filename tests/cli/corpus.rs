@@ -27,7 +27,7 @@ fn samples(kind: &str) -> Vec<PathBuf> {
 /// Imports one file into a fresh workspace; returns the workspace and the JSON summary of the file.
 fn import(file: &Path) -> (Scudo, PathBuf, serde_json::Value) {
     let (s, ws) = Scudo::workspace();
-    let r = s.ok(&["--workspace", ws.to_str().unwrap(), "ingest", "--format", "json", "-q", file.to_str().unwrap()]);
+    let r = s.ran(&["--workspace", ws.to_str().unwrap(), "ingest", "--format", "json", "-q", file.to_str().unwrap()]);
     let summary = r.json()["files"][0].clone();
     (s, ws, summary)
 }
@@ -197,7 +197,7 @@ fn corpus_cdnow_through_the_shipped_mapping() {
     let file = shared().join("datasets/cdnow/CDNOW_sample.txt");
     let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/cdnow.toml");
     let (s, ws) = Scudo::workspace();
-    let r = s.ok(&[
+    let r = s.ran(&[
         "--workspace",
         ws.to_str().unwrap(),
         "ingest",
@@ -240,7 +240,7 @@ fn corpus_cdnow_models_reproduce_the_published_estimates() {
     let mapping = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mappings/cdnow.toml");
     let (s, ws) = Scudo::workspace();
     let w = ws.to_str().unwrap();
-    s.ok(&["-w", w, "ingest", "-q", file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    s.ran(&["-w", w, "ingest", "-q", file.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
     let fit = s.ok(&["-w", w, "models", "fit", "--until", "1997-09-30", "--unit", "week", "--format", "json"]).json();
     let published: [(&str, &[(&str, f64)]); 3] = [
         ("bgnbd", &[("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426), ("log_likelihood", -9582.4)]),

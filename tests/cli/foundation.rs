@@ -223,12 +223,8 @@ fn a_version_4_database_is_migrated_to_the_summary_and_lookup_indexes() {
         .unwrap();
     }
     let upgraded = s.run_in(&ws, &["dashboard", "--format", "json"]);
-    assert!(
-        upgraded.stderr.contains("upgrading")
-            && upgraded.stderr.contains(&format!("to {}", scudo::store::SCHEMA_VERSION)),
-        "{}",
-        upgraded.stderr
-    );
+    let to = format!("to {}", scudo::store::SCHEMA_VERSION);
+    assert!(upgraded.stderr.contains("upgrading") && upgraded.stderr.contains(&to), "{}", upgraded.stderr);
     let after = upgraded.json();
     assert_eq!(after, before);
     assert_eq!(after["kpis"]["revenue"].to_string(), "28050.00");

@@ -65,6 +65,14 @@ impl Scudo {
         r
     }
 
+    /// Runs and requires that the command ran: exit 0, or 1 (it ran, and a condition holds, such
+    /// as alerts listed or rows rejected).
+    pub fn ran(&self, args: &[&str]) -> Run {
+        let r = self.run(args);
+        assert!(r.code == 0 || r.code == 1, "scudo {args:?} failed:\nstdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+        r
+    }
+
     /// Runs and requires exit code `code`.
     pub fn fails(&self, args: &[&str], code: i32) -> Run {
         let r = self.run(args);

@@ -5,7 +5,7 @@ use crate::harness::{Scudo, fixture, scalar_i64, scalar_text};
 fn ingest(s: &Scudo, ws: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--workspace", ws.to_str().unwrap(), "ingest", "--format", "json", "-q"];
     full.extend_from_slice(args);
-    s.ok(&full).json()
+    s.ran(&full).json()
 }
 
 fn f(name: &str) -> String {
@@ -459,4 +459,61 @@ fn one_customer_on_many_orders_keeps_the_latest_details() {
     let found =
         s.ok(&["--workspace", ws.to_str().unwrap(), "customers", "search", "rosa m", "--format", "json"]).json();
     assert_eq!(found["rows"][0]["name"], "Rosa M. Diaz", "{found}");
+}
+
+#[test]
+fn infer_reads_german_and_french_headers_date_formats_and_the_decimal_comma() {
+    let (s, ws) = Scudo::workspace();
+    let de = s.path().join("bestellungen.csv");
+    std::fs::write(
+        &de,
+        "Kundennummer;E-Mail;Bestelldatum;Betrag\nK1;jorg@example.de;03.12.2024;1.234,50\nK2;zoe@example.de;24.12.2024;99,90\n",
+    )
+    .unwrap();
+    let proposed = s.ok(&["ingest", "--infer", de.to_str().unwrap()]).stdout;
+    for line in [
+        "customer_id = \"Kundennummer\"",
+        "email = \"E-Mail\"",
+        "date = \"Bestelldatum\"",
+        "amount = \"Betrag\"",
+        "date_format = \"%d.%m.%Y\"",
+        "decimal_comma = true",
+    ] {
+        assert!(proposed.contains(line), "{line} in:\n{proposed}");
+    }
+    let sure = |field: &str| {
+        proposed.lines().find(|l| l.starts_with(&format!("{field} ="))).unwrap_or_else(|| panic!("{field}")).to_string()
+    };
+    assert!(sure("email").contains("# sure"), "{proposed}");
+    assert!(sure("amount").contains("# sure"), "{proposed}");
+    assert!(sure("customer_id").contains("# likely"), "{proposed}");
+    let mapping = s.path().join("de.toml");
+    std::fs::write(&mapping, &proposed).unwrap();
+    let r = ingest(&s, &ws, &[de.to_str().unwrap(), "--mapping", mapping.to_str().unwrap()]);
+    assert_eq!(r["files"][0]["orders"]["inserted"], 2);
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_text(&db, "SELECT sum(total)::VARCHAR FROM orders"), "1334.40");
+    assert_eq!(scalar_text(&db, "SELECT max(ordered_at)::DATE::VARCHAR FROM orders"), "2024-12-24");
+
+    // US dates (MM/DD/YYYY), and a warning when no day is above 12.
+    let us = s.path().join("us.csv");
+    std::fs::write(&us, "Email,Order Date,Total\na@example.com,06/17/1998,10.00\nb@example.com,12/30/1998,5.50\n")
+        .unwrap();
+    let proposed = s.ok(&["ingest", "--infer", us.to_str().unwrap()]).stdout;
+    assert!(proposed.contains("date_format = \"%m/%d/%Y\""), "{proposed}");
+    assert!(proposed.contains("decimal_comma = false"), "{proposed}");
+    let ambiguous = s.path().join("ambiguous.csv");
+    std::fs::write(&ambiguous, "Email,Order Date,Total\na@example.com,06/07/1998,10.00\n").unwrap();
+    let proposed = s.ok(&["ingest", "--infer", ambiguous.to_str().unwrap()]).stdout;
+    assert!(proposed.contains("%d/%m/%Y fits as well"), "{proposed}");
+
+    // French headers, DD/MM/YYYY.
+    let fr = s.path().join("commandes.csv");
+    std::fs::write(&fr, "Courriel;Date de commande;Montant\nx@example.fr;17/06/1998;12,00\n").unwrap();
+    let proposed = s.ok(&["ingest", "--infer", fr.to_str().unwrap()]).stdout;
+    for line in
+        ["email = \"Courriel\"", "date = \"Date de commande\"", "amount = \"Montant\"", "date_format = \"%d/%m/%Y\""]
+    {
+        assert!(proposed.contains(line), "{line} in:\n{proposed}");
+    }
 }

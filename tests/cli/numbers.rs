@@ -10,8 +10,8 @@ fn json_in(s: &Scudo, ws: &Path, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--workspace", ws.to_str().unwrap()];
     full.extend(args);
     full.extend(["--format", "json"]);
-    let r = s.run(&full);
-    assert_eq!(r.code, 0, "scudo {args:?}:\n{}\n{}", r.stdout, r.stderr);
+    // 1: ran, and a condition holds (alerts listed).
+    let r = s.ran(&full);
     r.json()
 }
 

@@ -124,3 +124,28 @@ fn an_override_missing_expected_columns_is_an_error_not_a_crash() {
     assert_eq!(c.code, 0, "{}", c.stderr);
     assert!(c.stdout.contains("cohort"));
 }
+
+#[test]
+fn query_new_for_a_builtin_id_starts_from_the_builtin_and_never_overwrites() {
+    let (s, ws) = demo();
+    let before = s.run_in(&ws, &["dashboard", "--format", "json"]).json();
+    let r = s.run_in(&ws, &["query", "new", "health.stages"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("built-in"), "a note says where the file came from: {}", r.stderr);
+    let copy = std::fs::read_to_string(ws.join("queries/health/stages.sql")).unwrap();
+    assert!(copy.contains("CREATE OR REPLACE TEMP MACRO customer_stages"), "{copy}");
+    // The workspace still works, with the same numbers.
+    let after = s.run_in(&ws, &["dashboard", "--format", "json"]);
+    assert_eq!(after.code, 0, "{}", after.stderr);
+    assert_eq!(after.json()["health"], before["health"]);
+
+    // An edited file is never overwritten without --force.
+    std::fs::write(ws.join("queries/health/stages.sql"), format!("{copy}\n-- mine\n")).unwrap();
+    let again = s.run_in(&ws, &["query", "new", "health.stages"]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert!(std::fs::read_to_string(ws.join("queries/health/stages.sql")).unwrap().contains("-- mine"));
+    let forced = s.run_in(&ws, &["query", "new", "health.stages", "--force"]);
+    assert_eq!(forced.code, 0, "{}", forced.stderr);
+    assert_eq!(std::fs::read_to_string(ws.join("queries/health/stages.sql")).unwrap(), copy);
+}

@@ -23,7 +23,7 @@ fn generator_is_deterministic_and_its_truth_matches_the_import() {
 
     s.ok(&["init", "ws", "-q"]);
     let ws = s.path().join("ws");
-    s.ok(&["-w", ws.to_str().unwrap(), "ingest", "-q", s.path().join("a").to_str().unwrap()]);
+    s.ran(&["-w", ws.to_str().unwrap(), "ingest", "-q", s.path().join("a").to_str().unwrap()]);
     let db = Scudo::db(&ws);
     check_against_truth(&db, &truth);
 }
@@ -78,7 +78,7 @@ fn scale_every_query_on_100k_generated_customers() {
     s.ok(&["init", "ws", "-q"]);
     let ws = s.path().join("ws");
     let w = ws.to_str().unwrap();
-    s.ok(&["-w", w, "ingest", "-q", s.path().join("shop").to_str().unwrap()]);
+    s.ran(&["-w", w, "ingest", "-q", s.path().join("shop").to_str().unwrap()]);
     {
         let db = Scudo::db(&ws);
         check_against_truth(&db, &truth);
@@ -88,7 +88,7 @@ fn scale_every_query_on_100k_generated_customers() {
         let mut full = vec!["-w", w];
         full.extend_from_slice(args);
         full.extend(["--as-of", as_of, "--format", "json"]);
-        s.ok(&full).json()
+        s.ran(&full).json()
     };
     let d = run(&["dashboard"]);
     assert_eq!(d["kpis"]["customers"], truth["customers"]);
@@ -171,6 +171,7 @@ fn scale_every_query_on_100k_generated_customers() {
         ];
         for (name, value) in [
             ("segment", "NEWSLETTER"),
+            ("stage", "At-Risk"),
             ("q", "smith"),
             ("limit", "10"),
             ("customer_id", id_param(&c)),

@@ -293,6 +293,9 @@ fn order(
     }
     // Without an order id, an order is known by who, when and how much, and which occurrence of
     // that it is in the file: stable when a newer export appends rows.
+    // That key is the order's id (stable across imports), never shown: its number for people is
+    // the day and which order of that customer's day it is (`1998-06-17 #1`).
+    let mut shown_number = None;
     let source_order_id = match text(cell(cols, row, "order_id")) {
         Some(id) => id,
         None => {
@@ -304,8 +307,14 @@ fn order(
                 .or(customer.identity.phone.clone())
                 .unwrap_or_default();
             let key = format!("{who}|{}|{}", at.utc.format("%Y%m%dT%H%M%S"), total);
-            let n = seen.entry(key.clone()).or_insert(0);
-            *n += 1;
+            let mut next = |k: String| {
+                let n = seen.entry(k).or_insert(0);
+                *n += 1;
+                *n
+            };
+            let n = next(key.clone());
+            let day = next(format!("{who}|{}", at.utc.date()));
+            shown_number = Some(format!("{} #{day}", at.utc.date()));
             format!("{key}|{n}")
         }
     };
@@ -355,7 +364,7 @@ fn order(
     };
     Ok(OrderRecord {
         source_order_id,
-        order_number: text(cell(cols, row, "order_number")),
+        order_number: text(cell(cols, row, "order_number")).or(shown_number),
         customer,
         ordered_at: at.utc,
         utc_offset_minutes: at.offset_minutes,
@@ -376,147 +385,4 @@ fn order(
         items,
         line: row.line,
     })
-}
-
-/// Header words that suggest each field, most specific first.
-const SYNONYMS: &[(&str, &[&str])] = &[
-    ("order_id", &["order id", "order_id", "orderid", "transaction id", "invoice id", "order"]),
-    ("customer_id", &["customer id", "customer_id", "customerid", "client id", "user id", "account id", "customer"]),
-    ("email", &["email", "e-mail", "email address", "customer email"]),
-    ("phone", &["phone", "phone number", "mobile", "telephone"]),
-    ("first_name", &["first name", "first_name", "firstname", "given name"]),
-    ("last_name", &["last name", "last_name", "lastname", "surname", "family name"]),
-    ("name", &["name", "full name", "customer name"]),
-    ("company", &["company", "company name", "organization", "account name"]),
-    ("city", &["city", "town"]),
-    ("region", &["state", "region", "province", "county"]),
-    ("country", &["country", "country code"]),
-    ("date", &["date", "order date", "created at", "created", "timestamp", "purchase date", "invoice date"]),
-    ("amount", &["amount", "total", "order total", "revenue", "price", "value", "sales"]),
-    ("refunded", &["refunded", "refund", "refunded amount", "amount refunded"]),
-    ("currency", &["currency", "currency code"]),
-    ("status", &["status", "order status", "state"]),
-    ("channel", &["channel", "source", "sales channel"]),
-    ("sku", &["sku", "product id", "item id"]),
-    ("product", &["product", "product name", "item", "item name", "description"]),
-    ("category", &["category", "product type", "type"]),
-    ("quantity", &["quantity", "qty", "units"]),
-];
-
-/// Proposes a mapping for `table` from its header (or, without one, from the shapes of its values).
-pub fn infer(table: &mut Table, delimiter_text: &str, has_header: bool) -> Result<String> {
-    let mut sample = Vec::new();
-    while let Some(row) = table.next_row()? {
-        sample.push(row);
-        if sample.len() >= 200 {
-            break;
-        }
-    }
-    let width =
-        if has_header { table.header.names.len() } else { sample.iter().map(|r| r.fields.len()).max().unwrap_or(0) };
-    let mut chosen: Vec<(&str, usize)> = Vec::new();
-    let taken = |chosen: &Vec<(&str, usize)>, i: usize| chosen.iter().any(|(_, c)| *c == i);
-    if has_header {
-        let names: Vec<String> = table.header.names.iter().map(|n| n.trim().to_lowercase()).collect();
-        for (field, words) in SYNONYMS {
-            for w in *words {
-                if let Some(i) = names.iter().position(|n| n == w)
-                    && !taken(&chosen, i)
-                {
-                    chosen.push((field, i));
-                    break;
-                }
-            }
-        }
-    }
-    // Fill date/amount/customer from value shapes where the header did not say.
-    let column = |i: usize| sample.iter().map(move |r| r.get(Some(i)));
-    let all = |i: usize, f: &dyn Fn(&str) -> bool| {
-        let mut n = 0;
-        for v in column(i) {
-            if v.trim().is_empty() {
-                continue;
-            }
-            if !f(v) {
-                return false;
-            }
-            n += 1;
-        }
-        n > 0
-    };
-    let mut date_format = None;
-    if !chosen.iter().any(|(f, _)| *f == "date") {
-        for i in 0..width {
-            if taken(&chosen, i) {
-                continue;
-            }
-            if all(i, &|v| parse_timestamp(v).is_ok()) {
-                chosen.push(("date", i));
-                break;
-            }
-            if all(i, &|v| v.len() == 8 && parse_with_format(v, "%Y%m%d").is_ok()) {
-                chosen.push(("date", i));
-                date_format = Some("%Y%m%d");
-                break;
-            }
-        }
-    }
-    if !chosen.iter().any(|(f, _)| *f == "amount") {
-        for i in (0..width).rev() {
-            if !taken(&chosen, i) && all(i, &|v| v.contains('.') && parse_money(v, NumberStyle::default()).is_ok()) {
-                chosen.push(("amount", i));
-                break;
-            }
-        }
-    }
-    if !chosen.iter().any(|(f, _)| matches!(*f, "customer_id" | "email")) {
-        for i in 0..width {
-            if !taken(&chosen, i) && all(i, &|v| norm_email(v).is_some()) {
-                chosen.push(("email", i));
-                break;
-            }
-        }
-    }
-    if !chosen.iter().any(|(f, _)| matches!(*f, "customer_id" | "email")) {
-        for i in 0..width {
-            if !taken(&chosen, i) && all(i, &|v| parse_int(v).is_ok()) {
-                chosen.push(("customer_id", i));
-                break;
-            }
-        }
-    }
-    let kind = if chosen.iter().any(|(f, _)| *f == "date") && chosen.iter().any(|(f, _)| *f == "amount") {
-        "orders"
-    } else {
-        "customers"
-    };
-    let mut out = String::new();
-    out.push_str(&format!("# Mapping proposed by `scudo ingest --infer` for {}\n", table.name()));
-    out.push_str("# Check every line, then: scudo ingest FILE --mapping THIS.toml\n");
-    out.push_str("source = \"csv\"\n");
-    out.push_str(&format!("kind = \"{kind}\"\n"));
-    out.push_str(&format!("delimiter = {}\n", toml::Value::String(delimiter_text.to_string())));
-    out.push_str(&format!("header = {has_header}\n"));
-    match date_format {
-        Some(f) => out.push_str(&format!("date_format = \"{f}\"\n")),
-        None => out.push_str("# date_format = \"%Y-%m-%d\"   # chrono format; default: ISO dates and timestamps\n"),
-    }
-    out.push_str("decimal_comma = false\n# currency = \"USD\"\n\n[columns]\n");
-    chosen.sort_by_key(|(_, i)| *i);
-    for (field, i) in &chosen {
-        if has_header {
-            out.push_str(&format!("{field} = {}\n", toml::Value::String(table.header.names[*i].clone())));
-        } else {
-            out.push_str(&format!("{field} = {}\n", i + 1));
-        }
-    }
-    let unmapped: Vec<String> = (0..width)
-        .filter(|i| !taken(&chosen, *i))
-        .map(|i| if has_header { table.header.names[i].clone() } else { format!("column {}", i + 1) })
-        .collect();
-    if !unmapped.is_empty() {
-        out.push_str(&format!("# not mapped: {}\n", unmapped.join(", ")));
-    }
-    out.push_str(&format!("# fields you can map: {}\n", FIELDS.join(", ")));
-    Ok(out)
 }

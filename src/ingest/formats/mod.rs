@@ -2,6 +2,7 @@
 
 pub mod generic;
 pub mod hubspot;
+pub mod infer;
 pub mod salesforce;
 pub mod shopify;
 pub mod stripe;

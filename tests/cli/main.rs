@@ -13,6 +13,7 @@ mod foundation;
 mod ingest;
 mod numbers;
 mod queries;
+mod readme;
 mod recovery;
 mod scale;
 mod scores;

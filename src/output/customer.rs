@@ -30,30 +30,15 @@ pub fn render(
 /// One long table, as the dashboard's CSV: `section,item,field,value` for the profile (item: the
 /// customer id), each next best action (item: its rank) and each order (item: its number).
 fn csv(profile: &ResultSet, actions: &ResultSet, orders: &ResultSet) -> String {
-    let mut long =
-        ResultSet { columns: ["section", "item", "field", "value"].map(String::from).to_vec(), rows: Vec::new() };
-    let mut add = |section: &str, rs: &ResultSet, key: Option<&str>| {
-        for (n, r) in rs.rows.iter().enumerate() {
-            let item = match key.and_then(|k| rs.col(k)) {
-                Some(i) => r[i].to_text(),
-                None => (n + 1).to_string(),
-            };
-            for (c, cell) in rs.columns.iter().zip(r) {
-                if Some(c.as_str()) != key {
-                    long.rows.push(vec![
-                        Cell::Text(section.into()),
-                        Cell::Text(item.clone()),
-                        Cell::Text(c.clone()),
-                        cell.clone(),
-                    ]);
-                }
-            }
-        }
-    };
-    add("customer", profile, Some("customer_id"));
-    add("actions", actions, None);
-    add("orders", orders, Some("order_number"));
-    super::csv::render(&long)
+    use super::csv::Item;
+    super::csv::long(
+        "field",
+        &[
+            ("customer", profile, Item::ColumnOrRank("customer_id")),
+            ("actions", actions, Item::Rank),
+            ("orders", orders, Item::ColumnOrRank("order_number")),
+        ],
+    )
 }
 
 fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&LatestRun>, ctx: &QueryContext) -> String {

@@ -136,27 +136,14 @@ pub fn json(d: &Dashboard) -> String {
 
 /// Long format: one line per (section, item, metric, value).
 pub fn csv(d: &Dashboard) -> String {
-    let mut long =
-        ResultSet { columns: ["section", "item", "metric", "value"].map(String::from).to_vec(), rows: Vec::new() };
-    let mut add = |section: &str, rs: &ResultSet, key: Option<&str>| {
-        for r in &rs.rows {
-            let item = key.and_then(|k| rs.col(k)).map(|i| r[i].to_text()).unwrap_or_default();
-            for (c, cell) in rs.columns.iter().zip(r) {
-                if Some(c.as_str()) == key {
-                    continue;
-                }
-                long.rows.push(vec![
-                    Cell::Text(section.into()),
-                    Cell::Text(item.clone()),
-                    Cell::Text(c.clone()),
-                    cell.clone(),
-                ]);
-            }
-        }
-    };
-    add("kpis", &d.kpis, None);
-    add("health", &d.health, Some("stage"));
-    add("alerts", &d.alerts, Some("customer_id"));
-    add("segments", &d.segments, Some("segment_id"));
-    super::csv::render(&long)
+    use super::csv::Item;
+    super::csv::long(
+        "metric",
+        &[
+            ("kpis", &d.kpis, Item::Blank),
+            ("health", &d.health, Item::Column("stage")),
+            ("alerts", &d.alerts, Item::Column("customer_id")),
+            ("segments", &d.segments, Item::Column("segment_id")),
+        ],
+    )
 }

@@ -94,39 +94,46 @@ pub(super) fn bump_rates(conn: &Connection) -> Result<()> {
     set_meta(conn, "rates_generation", &(n + 1).to_string())
 }
 
+/// What the derived values were computed for, against what `r` asks for now.
+struct Freshness {
+    /// The time zone changed: every local time (and so every rate's day) is out of date.
+    zone: bool,
+    /// The reporting currency or the exchange rates changed: every value is out of date.
+    values: bool,
+    currency: String,
+    rates: String,
+}
+
+/// Compares scudo_meta with `r`; `exact` resolves "auto" from the orders (while writing).
+fn freshness(conn: &Connection, r: &Reporting, exact: bool) -> Result<Freshness> {
+    let zone = meta(conn, "timezone")?.as_deref() != Some(r.timezone.name());
+    let currency = resolve_currency(conn, &r.currency, exact)?;
+    let rates = rates_generation(conn)?;
+    let values = meta(conn, "values_currency")?.as_deref() != Some(currency.as_str())
+        || meta(conn, "values_rates")?.as_deref() != Some(rates.as_str());
+    Ok(Freshness { zone, values, currency, rates })
+}
+
 /// Whether the derived values are out of date for `r` (a setting changed since they were made).
 pub(super) fn stale(conn: &Connection, r: &Reporting) -> Result<bool> {
-    let zone = meta(conn, "timezone")?;
-    let currency = meta(conn, "values_currency")?;
-    if zone.as_deref() != Some(r.timezone.name()) || meta(conn, "values_rates")? != Some(rates_generation(conn)?) {
-        return Ok(true);
-    }
-    Ok(currency.as_deref() != Some(resolve_currency(conn, &r.currency, false)?.as_str()))
+    let f = freshness(conn, r, false)?;
+    Ok(f.zone || f.values)
 }
 
 /// Brings the derived values up to date for `r` inside the caller's transaction: everything when
 /// a setting changed, else the orders of `scope`. Rebuilds the summaries when `summarise`.
 pub(super) fn settle(conn: &Connection, r: &Reporting, scope: Scope, summarise: bool) -> Result<bool> {
     let started = std::time::Instant::now();
-    let mut everything = false;
-    if meta(conn, "timezone")?.as_deref() != Some(r.timezone.name()) {
+    let f = freshness(conn, r, true)?;
+    if f.zone {
         write_zone(conn, r.timezone)?;
-        everything = true;
     }
-    let zone_scope = if everything { Scope::All } else { scope };
-    local_times(conn, zone_scope)?;
+    local_times(conn, if f.zone { Scope::All } else { scope })?;
     super::timing("deriving local times", started, None);
-    let currency = resolve_currency(conn, &r.currency, true)?;
-    let rates = rates_generation(conn)?;
-    if everything
-        || meta(conn, "values_currency")?.as_deref() != Some(currency.as_str())
-        || meta(conn, "values_rates")?.as_deref() != Some(rates.as_str())
-    {
-        everything = true;
-    }
-    values(conn, &currency, if everything { Scope::All } else { scope })?;
-    set_meta(conn, "values_currency", &currency)?;
-    set_meta(conn, "values_rates", &rates)?;
+    let everything = f.zone || f.values;
+    values(conn, &f.currency, if everything { Scope::All } else { scope })?;
+    set_meta(conn, "values_currency", &f.currency)?;
+    set_meta(conn, "values_rates", &f.rates)?;
     super::timing("deriving values in the reporting currency", started, None);
     if summarise || everything {
         conn.execute_batch(super::load::SUMMARY).context("refreshing the customer summary")?;

@@ -1,14 +1,7 @@
 //! The analytics commands on the demo workspace, each checked against the demo's known numbers or
 //! against the database read directly.
 
-use crate::harness::{Scudo, fixture, scalar_text};
-
-fn demo() -> (Scudo, std::path::PathBuf) {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
-    (s, ws)
-}
+use crate::harness::{Scudo, demo, fixture, scalar_text};
 
 fn json(s: &Scudo, ws: &std::path::Path, args: &[&str]) -> serde_json::Value {
     let mut full = args.to_vec();

@@ -1,13 +1,6 @@
 //! The smaller things a user notices (issue 18, item 9).
 
-use crate::harness::{Scudo, scalar_text};
-
-fn demo() -> (Scudo, std::path::PathBuf) {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
-    (s, ws)
-}
+use crate::harness::{Scudo, demo, scalar_text};
 
 #[test]
 fn one_order_is_one_order() {

@@ -1,14 +1,7 @@
 //! `scudo export customers`: CRM import files with scores as properties, filtered, guarded, and
 //! readable by scudo itself.
 
-use crate::harness::{Scudo, scalar_i64, scalar_text};
-
-fn demo() -> (Scudo, std::path::PathBuf) {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
-    (s, ws)
-}
+use crate::harness::{Scudo, demo, scalar_i64, scalar_text};
 
 fn rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut rd = csv::Reader::from_reader(text.as_bytes());

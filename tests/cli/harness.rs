@@ -94,6 +94,14 @@ impl Scudo {
     }
 }
 
+/// The demo workspace, built by `scudo demo` in `<tmp>/demo`.
+pub fn demo() -> (Scudo, PathBuf) {
+    let s = Scudo::new();
+    s.ok(&["demo", "demo", "-q"]);
+    let ws = s.path().join("demo");
+    (s, ws)
+}
+
 /// A fixture file under tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Scudo, fixture, scalar_i64, scalar_text};
+use crate::harness::{Scudo, demo, fixture, scalar_i64, scalar_text};
 
 fn json_in(s: &Scudo, ws: &Path, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--workspace", ws.to_str().unwrap()];
@@ -260,9 +260,7 @@ fn dates_are_the_shops_own_calendar() {
 /// plan's outcome holds: Lisa Thompson and Mike Johnson At-Risk, Robert Wilson inactive.
 #[test]
 fn at_risk_means_overdue_for_the_next_order() {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
+    let (s, ws) = demo();
     let early = json_in(&s, &ws, &["alerts", "--as-of", "2024-06-01", "--limit", "0"]);
     for a in early["rows"].as_array().unwrap().iter().filter(|a| a["kind"] == "at_risk") {
         let reason = a["reason"].as_str().unwrap();
@@ -296,9 +294,7 @@ fn at_risk_means_overdue_for_the_next_order() {
 /// when it does not show every month.
 #[test]
 fn cohorts_carry_revenue_through_quiet_months_and_say_what_they_cut() {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
+    let (s, ws) = demo();
     let rows = json_in(&s, &ws, &["cohorts"]);
     let rows = rows["rows"].as_array().unwrap();
     let mut last: std::collections::HashMap<String, (i64, f64)> = Default::default();

@@ -1,13 +1,6 @@
 //! SQL files as the extension point: list, show, run (read-only, parameters bound), new.
 
-use crate::harness::Scudo;
-
-fn demo() -> (Scudo, std::path::PathBuf) {
-    let s = Scudo::new();
-    s.ok(&["demo", "demo", "-q"]);
-    let ws = s.path().join("demo");
-    (s, ws)
-}
+use crate::harness::{Scudo, demo};
 
 #[test]
 fn a_users_sql_file_is_listed_and_runs() {

@@ -207,8 +207,9 @@ struct Identities {
     next_number: i64,
     /// Customers found to be another one during this import (merged id → the id it joined).
     merged: HashMap<String, String>,
-    /// The merges in the order they were found, with why.
-    merges: Vec<(String, String, String)>,
+    /// The customers merged away, in the order they were found, with why (the customer each
+    /// joined is `root` of it once the file is read).
+    merges: Vec<(String, String)>,
 }
 
 impl Identities {
@@ -266,7 +267,7 @@ impl Identities {
         let older = |x: &String, y: &String| (x.len(), x) < (y.len(), y);
         let (keep, gone) = if older(&a, &b) { (a, b) } else { (b, a) };
         self.merged.insert(gone.clone(), keep.clone());
-        self.merges.push((gone, keep.clone(), why));
+        self.merges.push((gone, why));
         keep
     }
 }
@@ -1018,7 +1019,7 @@ impl Store {
         let (usable, merged) = (loader.usable, loader.merged);
         let merges: Vec<(String, String, String)> = std::mem::take(&mut loader.ids.merges)
             .into_iter()
-            .map(|(gone, _, why)| {
+            .map(|(gone, why)| {
                 let keep = loader.ids.root(&gone);
                 (gone, keep, why)
             })

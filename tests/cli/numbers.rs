@@ -319,3 +319,25 @@ fn cohorts_carry_revenue_through_quiet_months_and_say_what_they_cut() {
     }
     assert!(max_k > 12, "the demo spans more than a year of cohorts");
 }
+
+/// A rates file with no usable row, or of no known layout, changes nothing and says why.
+#[test]
+fn a_bad_rates_file_is_refused_and_changes_nothing() {
+    let (s, ws) = Scudo::workspace();
+    ingest(&s, &ws, &["shopify_orders_currencies.csv"]);
+    let w = ws.to_str().unwrap();
+    let bad = s.path().join("rates.csv");
+    std::fs::write(&bad, "date,currency,rate\n2024-13-01,GBP,1.2\n2024-06-07,GBP,-1\n").unwrap();
+    let r = s.run(&["--workspace", w, "rates", "import", bad.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no usable rate") && r.stderr.contains("nothing was changed"), "{}", r.stderr);
+    let unknown = s.path().join("what.csv");
+    std::fs::write(&unknown, "when,what\n1,2\n").unwrap();
+    let r = s.run(&["--workspace", w, "rates", "import", unknown.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("date,currency,rate") && r.stderr.contains("when,what"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let db = Scudo::db(&ws);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM exchange_rates"), 0);
+    assert_eq!(scalar_i64(&db, "SELECT count(*) FROM orders WHERE value IS NULL"), 2, "still unvalued");
+}

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("model statistics", include_str!("migrations/0008_model_statistics.sql")),
     ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),
     ("import settings", include_str!("migrations/0010_import_settings.sql")),
+    ("data checks", include_str!("migrations/0011_checks.sql")),
 ];
 
 /// The schema version this scudo writes.

@@ -18,6 +18,8 @@ pub enum Exit {
     /// Usage, data or environment error: nothing was changed (an import of several files: none
     /// could be imported).
     Error = 2,
+    /// `scudo check`: a check could not run (bad SQL, a missing table, a bad header).
+    Broken = 3,
     /// Interrupted (Ctrl-C): the step under way was rolled back.
     Interrupted = 130,
 }

@@ -2,9 +2,10 @@
 //!
 //! The modules read in data-flow order: the command line is parsed (`cli`) and resolved into a
 //! workspace and settings (`config`); exports are read into canonical records (`ingest`) and
-//! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`); results are
+//! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`) and check the data (`checks`); results are
 //! rendered for people and machines (`output`). `commands` is the one place wiring them together.
 
+pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;

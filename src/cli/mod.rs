@@ -10,9 +10,30 @@ Exit codes:
   0    ok
   1    ran fine, and a condition holds (alerts listed, rows rejected, files not imported)
   2    usage or data error: nothing was changed
+  3    `scudo check` only: a check could not run
   130  interrupted: the step under way was rolled back
 
 Start with `scudo demo`, or `scudo init` then `scudo ingest EXPORTS...` then `scudo dashboard`.";
+
+const CHECK_AFTER_HELP: &str = "\
+Checks are SQL files in queries/checks/ (built-in, and the workspace's own, which add to and
+override them by name); each returns the rows that fail. Its header says how many are too many:
+  -- severity: error        (or warn: a failure is at most a warning)
+  -- warn_if: > 0           (the default)
+  -- error_if: > 1%         (a percentage needs `-- denominator: orders`)
+They run read-only; each run is recorded (`scudo check history`), the dashboard shows the latest.
+
+Exit codes:
+  0  every check passed
+  1  warnings only (2 with --fail-on warn)
+  2  a check failed at error level
+  3  a check could not run (bad header, SQL error, missing table, a statement that writes);
+     the others still ran and are reported
+
+Examples:
+  scudo check
+  scudo check --select 'orders_*' --junit checks.xml
+  scudo check --store-failures && scudo check show orders_amounts";
 
 const INGEST_AFTER_HELP: &str = "\
 Several files (a directory, a glob): every usable file is imported, each in its own transaction,
@@ -84,6 +105,9 @@ pub enum Command {
     /// Fit the customer models, or backtest them on a holdout period
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Run the data checks (built-in and the workspace's): a table, JUnit or JSON, and an exit code for CI
+    #[command(after_help = CHECK_AFTER_HELP)]
+    Check(CheckArgs),
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
@@ -412,6 +436,74 @@ pub struct ExportCustomersArgs {
     pub out: Option<PathBuf>,
     #[command(flatten)]
     pub as_of: AsOfArgs,
+}
+
+/// `scudo check [OPTIONS]`, or one of its subcommands.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub command: Option<CheckCommand>,
+    #[command(flatten)]
+    pub run: CheckRunArgs,
+}
+
+/// The level of failure that fails the run (exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    /// Warnings fail the run too
+    Warn,
+    /// Only error-level failures fail the run; warnings exit 1
+    #[default]
+    Error,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckRunArgs {
+    /// Run only the checks whose name matches this glob (e.g. 'orders_*'); repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub select: Vec<String>,
+    /// Leave out the checks whose name matches this glob; repeatable
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// Which failures make the run fail (exit 2)
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Also write a JUnit XML report (for GitHub, GitLab and Jenkins test reports) to FILE
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Keep every failing row (up to 100,000 per check) for `scudo check show NAME`
+    #[arg(long)]
+    pub store_failures: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo check …`
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Every check: name, severity, thresholds, owner, description and where it comes from
+    List(OutputArgs),
+    /// The failing rows a check kept (`scudo check --store-failures`), from its latest run that kept some
+    Show {
+        /// The check's name, e.g. orders_amounts
+        name: String,
+        /// The run to read (`scudo check history`); default: the latest that kept rows of this check
+        #[arg(long, value_name = "ID")]
+        run: Option<i64>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// The recorded check runs, newest first, with their status and counts
+    History {
+        /// How many runs
+        #[arg(long, short = 'n', default_value_t = 20, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 /// `scudo query …`

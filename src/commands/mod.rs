@@ -2,6 +2,7 @@
 //! stages for results and hand them to a renderer.
 
 pub mod analytics;
+pub mod check;
 pub mod completions;
 pub mod customer;
 pub mod dashboard;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Demo(a) => demo::run(a, g),
         Command::Dashboard(a) => dashboard::run(a, g),
         Command::Ingest(a) => ingest::run(a, g),
+        Command::Check(c) => check::run(c, g),
         Command::Query(q) => query::run(q, g),
         Command::Rates(r) => rates::run(r, g),
         Command::Kpis(a) => analytics::kpis(a, g),

@@ -99,6 +99,8 @@ fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<E
     let store = Store::open_sandboxed(&ws.database_path(), &ws.settings.reporting()?)?;
     let as_of = super::as_of(args.as_of.as_of, ws)?;
     let ctx = QueryContext::new(&store, as_of, ws.settings.health.clone())?;
+    // Check files (and the user's SQL) may read the freshness limits as `scudo check` gives them.
+    crate::checks::provide_freshness(&store, &ws.settings.freshness)?;
     let mut params: Vec<(String, Param)> = ctx.params().into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let (sql, origin, id) = match (&args.name, &args.sql) {
         (_, Some(sql)) => (sql.clone(), "--sql".to_string(), None),

@@ -26,6 +26,35 @@ pub struct Settings {
     pub health: HealthSettings,
     pub models: ModelSettings,
     pub ingest: IngestSettings,
+    pub freshness: FreshnessSettings,
+    pub checks: CheckSettings,
+}
+
+/// How recent each kind of export must be (the `imports_fresh` check).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FreshnessSettings {
+    pub warn_after_hours: f64,
+    pub error_after_hours: f64,
+    /// Limits for one source (`hubspot`) or kind of export (`shopify-products`).
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, FreshnessLimit>,
+}
+
+/// The limits of one source or kind.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FreshnessLimit {
+    pub warn_after_hours: f64,
+    pub error_after_hours: f64,
+}
+
+/// Which checks `scudo check` runs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSettings {
+    /// Checks reported as skipped instead of run.
+    pub disabled: Vec<String>,
 }
 
 /// How the customer models are fitted and used (see `scudo models` and `scudo score`).
@@ -178,6 +207,19 @@ impl Settings {
             return Err(user(
                 "[models] needs churn_horizon_days ≥ 1, clv_horizon_months ≥ 1 and 0 ≤ annual_discount_rate < 1",
             ));
+        }
+        let f = &self.freshness;
+        let limits = std::iter::once(("[freshness]".to_string(), f.warn_after_hours, f.error_after_hours)).chain(
+            f.sources
+                .iter()
+                .map(|(k, l)| (format!("[freshness.sources] {k}"), l.warn_after_hours, l.error_after_hours)),
+        );
+        for (name, warn, error) in limits {
+            if !(warn.is_finite() && error.is_finite() && 0.0 <= warn && warn <= error) {
+                return Err(user(format!(
+                    "{name}: needs 0 <= warn_after_hours <= error_after_hours, got {warn} and {error}"
+                )));
+            }
         }
         let h = &self.health;
         if !(1.0..=10.0).contains(&h.at_risk_gap_factor) {

@@ -108,7 +108,46 @@ pub fn text(d: &Dashboard) -> String {
             &[false, true, true],
         )));
     }
+    out.push('\n');
+    out.push_str(&checks_line(&d.checks));
     out
+}
+
+/// `Data checks: pass (9 passed) · 2 hours ago`, or how to run them.
+pub fn checks_line(rs: &ResultSet) -> String {
+    let Some(r) = rs.rows.first() else {
+        return "Data checks: none run yet (`scudo check`)\n".to_string();
+    };
+    let n = |c: &str| num(rs, r, c) as u64;
+    let mut parts = vec![format!("{} passed", n("passed"))];
+    for (col, one, many) in [("warned", "warning", "warnings"), ("failed", "error", "errors")] {
+        if n(col) > 0 {
+            parts.push(super::count(n(col), one, many));
+        }
+    }
+    if n("broken") > 0 {
+        parts.push(format!("{} could not run", n("broken")));
+    }
+    format!(
+        "Data checks: {} ({}) · {} (`scudo check history`)\n",
+        txt(rs, r, "status"),
+        parts.join(", "),
+        ago(num(rs, r, "hours_ago"))
+    )
+}
+
+/// `12 minutes ago`, `5 hours ago`, `3 days ago`.
+fn ago(hours: f64) -> String {
+    let minutes = (hours * 60.0).round().max(0.0) as u64;
+    if minutes == 0 {
+        "just now".to_string()
+    } else if minutes < 60 {
+        format!("{} ago", super::count(minutes, "minute", "minutes"))
+    } else if hours < 48.0 {
+        format!("{} ago", super::count(hours.round() as u64, "hour", "hours"))
+    } else {
+        format!("{} ago", super::count((hours / 24.0).round() as u64, "day", "days"))
+    }
 }
 
 fn indent(s: &str) -> String {
@@ -126,6 +165,7 @@ pub fn json(d: &Dashboard) -> String {
         "alerts": j::rows(&d.alerts),
         "alerts_total": d.alerts_total,
         "segments": j::rows(&d.segments),
+        "checks": j::first_row(&d.checks),
         "unconverted": d.unconverted.as_ref().map(|u| json!({
             "orders": u.orders,
             "currencies": u.currencies,
@@ -144,6 +184,7 @@ pub fn csv(d: &Dashboard) -> String {
             ("health", &d.health, Item::Column("stage")),
             ("alerts", &d.alerts, Item::Column("customer_id")),
             ("segments", &d.segments, Item::Column("segment_id")),
+            ("checks", &d.checks, Item::Blank),
         ],
     )
 }

@@ -2,12 +2,14 @@
 //! separate renderers; only this module writes to stdout.
 
 pub mod analytics;
+pub mod checks;
 pub mod csv;
 pub mod customer;
 pub mod dashboard;
 pub mod export;
 pub mod ingest;
 pub mod json;
+pub mod junit;
 pub mod rates;
 pub mod scores;
 pub mod table;

@@ -23,6 +23,8 @@ pub struct Dashboard {
     pub segments: ResultSet,
     /// Purchases left out of every figure for want of an exchange rate.
     pub unconverted: Option<super::Unconverted>,
+    /// The latest data check run (dashboard.checks): no row when checks never ran.
+    pub checks: ResultSet,
 }
 
 /// Runs the dashboard's queries.
@@ -43,6 +45,7 @@ pub fn build(store: &Store, catalog: &Catalog, ctx: QueryContext) -> Result<Dash
         alerts: catalog.run(store, "dashboard.alerts", &ctx)?,
         alerts_total,
         segments: catalog.run(store, "segments.summary", &ctx)?,
+        checks: catalog.run(store, "dashboard.checks", &ctx)?,
         unconverted: None,
         context: ctx,
     })

@@ -279,6 +279,8 @@ pub fn unconverted(store: &Store, catalog: &Catalog, as_of: NaiveDate) -> Result
 #[derive(Debug, Clone)]
 pub struct QueryContext {
     pub as_of: NaiveDate,
+    /// The wall clock (UTC) when the command started: `$now`, for freshness and ages.
+    pub now: chrono::NaiveDateTime,
     pub currency: String,
     pub health: HealthSettings,
 }
@@ -288,13 +290,14 @@ impl QueryContext {
     /// currency most orders are in).
     pub fn new(store: &Store, as_of: NaiveDate, health: HealthSettings) -> Result<QueryContext> {
         let currency = store.values_currency()?;
-        Ok(QueryContext { as_of, currency, health })
+        Ok(QueryContext { as_of, now: chrono::Utc::now().naive_utc(), currency, health })
     }
 
     pub fn params(&self) -> Vec<(&'static str, Param)> {
         let h = &self.health;
         vec![
             ("as_of", Param::Text(self.as_of.to_string())),
+            ("now", Param::Text(self.now.format("%Y-%m-%d %H:%M:%S").to_string())),
             ("currency", Param::Text(self.currency.clone())),
             ("at_risk_days", Param::Int(h.at_risk_days)),
             ("dormant_days", Param::Int(h.dormant_days)),

@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod cell;
+pub mod checks;
 pub mod derived;
 pub mod load;
 pub mod rates;
@@ -20,6 +21,15 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 pub use cell::{Cell, ResultSet};
+
+/// The first rows of a result, and how many there were in all.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub rows: ResultSet,
+    pub total: u64,
+    /// Rows whose flag column held the flag value; `None` when there is no such column.
+    pub flagged: Option<u64>,
+}
 pub use derived::Reporting;
 
 use crate::error::user;
@@ -309,20 +319,20 @@ impl Store {
         origin: &str,
     ) -> Result<std::result::Result<ResultSet, Vec<String>>> {
         let started = std::time::Instant::now();
-        let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
+        let mut stmt = self.conn.prepare(statement(sql).0).map_err(|e| sql_error(origin, sql, &e))?;
         bind(&mut stmt, params, origin)?;
         match stmt.raw_execute() {
             Ok(_) => {}
             Err(duckdb::Error::FromSqlConversionFailure(_, duckdb::types::Type::Variant, _)) => {
                 return Ok(Err(self.variant_columns(sql, params, origin)?));
             }
-            Err(e) => return Err(sql_error(origin, &e)),
+            Err(e) => return Err(sql_error(origin, sql, &e)),
         }
         let columns = stmt.column_names();
         let width = columns.len();
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| sql_error(origin, &e))? {
+        while let Some(row) = rows.next().map_err(|e| sql_error(origin, sql, &e))? {
             let mut cells = Vec::with_capacity(width);
             for i in 0..width {
                 cells.push(Cell::from_value(row.get::<_, Value>(i)?));
@@ -333,15 +343,70 @@ impl Store {
         Ok(Ok(ResultSet { columns, rows: out }))
     }
 
+    /// Runs one statement and keeps its first `keep` rows; counts every row, and the rows whose
+    /// column `flag.0` holds the text `flag.1` (for checks whose rows carry their own severity).
+    pub fn query_head(
+        &self,
+        sql: &str,
+        params: &[(&str, Param)],
+        origin: &str,
+        keep: usize,
+        flag: Option<(&str, &str)>,
+    ) -> Result<Head> {
+        let started = std::time::Instant::now();
+        let mut stmt = self.conn.prepare(statement(sql).0).map_err(|e| sql_error(origin, sql, &e))?;
+        bind(&mut stmt, params, origin)?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, sql, &e))?;
+        let columns = stmt.column_names();
+        let width = columns.len();
+        let flag_col = flag.and_then(|(name, _)| columns.iter().position(|c| c == name));
+        let mut rows = stmt.raw_query();
+        let (mut out, mut total, mut flagged) = (Vec::new(), 0u64, 0u64);
+        while let Some(row) = rows.next().map_err(|e| sql_error(origin, sql, &e))? {
+            total += 1;
+            if let (Some(i), Some((_, want))) = (flag_col, flag)
+                && matches!(row.get::<_, Value>(i), Ok(Value::Text(t)) if t == want)
+            {
+                flagged += 1;
+            }
+            if out.len() < keep {
+                let mut cells = Vec::with_capacity(width);
+                for i in 0..width {
+                    cells.push(Cell::from_value(row.get::<_, Value>(i).map_err(|e| sql_error(origin, sql, &e))?));
+                }
+                out.push(cells);
+            }
+        }
+        timing(origin, started, Some(total as usize));
+        Ok(Head { rows: ResultSet { columns, rows: out }, total, flagged: flag_col.map(|_| flagged) })
+    }
+
+    /// The number of rows of table `name`, or `None` when there is no such table.
+    pub fn table_rows(&self, name: &str) -> Result<Option<u64>> {
+        let exists: i64 = self.conn.query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+            [name],
+            |r| r.get(0),
+        )?;
+        if exists == 0 {
+            return Ok(None);
+        }
+        // The name was matched against the catalogue above, and is quoted.
+        let n: i64 =
+            self.conn
+                .query_row(&format!("SELECT count(*) FROM \"{}\"", name.replace('"', "\"\"")), [], |r| r.get(0))?;
+        Ok(Some(n.max(0) as u64))
+    }
+
     /// The columns of `sql`'s result whose type is VARIANT (read from `DESCRIBE`).
     fn variant_columns(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<Vec<String>> {
         let describe = format!("DESCRIBE {}", sql.trim_end().trim_end_matches(';'));
-        let mut stmt = self.conn.prepare(&describe).map_err(|e| sql_error(origin, &e))?;
+        let mut stmt = self.conn.prepare(&describe).map_err(|e| sql_error(origin, &describe, &e))?;
         bind(&mut stmt, params, origin)?;
-        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, &describe, &e))?;
         let mut rows = stmt.raw_query();
         let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(|e| sql_error(origin, &e))? {
+        while let Some(row) = rows.next().map_err(|e| sql_error(origin, &describe, &e))? {
             let (name, kind): (String, String) = (row.get(0)?, row.get(1)?);
             if kind.contains("VARIANT") {
                 out.push(name);
@@ -356,9 +421,9 @@ impl Store {
     /// Runs SQL for its effect (temp tables a query file builds on), parameters bound.
     pub fn execute(&self, sql: &str, params: &[(&str, Param)], origin: &str) -> Result<()> {
         let started = std::time::Instant::now();
-        let mut stmt = self.conn.prepare(sql).map_err(|e| sql_error(origin, &e))?;
+        let mut stmt = self.conn.prepare(statement(sql).0).map_err(|e| sql_error(origin, sql, &e))?;
         bind(&mut stmt, params, origin)?;
-        stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+        stmt.raw_execute().map_err(|e| sql_error(origin, sql, &e))?;
         timing(origin, started, None);
         Ok(())
     }
@@ -494,14 +559,58 @@ fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or(s)
 }
 
-/// A SQL error with the file and, where DuckDB reports a character position, the line.
-pub(crate) fn sql_error(origin: &str, e: &duckdb::Error) -> anyhow::Error {
+/// `sql` from its first token on, and the number of lines before that token. DuckDB numbers
+/// the lines of an error from the statement's first token, and names none when the text starts
+/// with a comment (as every query file does): statements are sent from their first token, and
+/// [`sql_error`] adds the lines back.
+pub(crate) fn statement(sql: &str) -> (&str, usize) {
+    let mut rest = sql;
+    loop {
+        let t = rest.trim_start();
+        if let Some(after) = t.strip_prefix("--") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if let Some(after) = t.strip_prefix("/*") {
+            rest = after.find("*/").map_or("", |i| &after[i + 2..]);
+        } else {
+            rest = t;
+            break;
+        }
+    }
+    let start = sql.len() - rest.len();
+    (rest, sql[..start].matches('\n').count())
+}
+
+/// A SQL error with the file and, where DuckDB reports a character position, the line in `sql`
+/// (the text as written, which was sent from its first token: see [`statement`]).
+pub(crate) fn sql_error(origin: &str, sql: &str, e: &duckdb::Error) -> anyhow::Error {
     let msg = e.to_string();
-    let line =
-        msg.find("LINE ").and_then(|i| msg[i + 5..].split(':').next()).and_then(|n| n.trim().parse::<usize>().ok());
-    let at = match line {
-        Some(l) => format!(":{l}"),
-        None => String::new(),
+    let offset = statement(sql).1;
+    let line = msg
+        .find("LINE ")
+        .and_then(|i| msg[i + 5..].split(':').next())
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .map(|l| (l, l + offset));
+    let (at, msg) = match line {
+        // DuckDB's own "LINE n:" too, when the caret under it stays aligned.
+        Some((rel, abs)) if rel.to_string().len() == abs.to_string().len() => {
+            (format!(":{abs}"), msg.replacen(&format!("LINE {rel}:"), &format!("LINE {abs}:"), 1))
+        }
+        Some((_, abs)) => (format!(":{abs}"), msg),
+        None => (String::new(), msg),
     };
     user(format!("{origin}{at}: {}", msg.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::statement;
+
+    #[test]
+    fn statements_start_after_their_header() {
+        assert_eq!(statement("-- a\n-- b\n\nSELECT 1"), ("SELECT 1", 3));
+        assert_eq!(statement("/* x\n */ SELECT 1 -- c"), ("SELECT 1 -- c", 1));
+        assert_eq!(statement("SELECT 1"), ("SELECT 1", 0));
+        assert_eq!(statement("-- only a comment"), ("", 0));
+        assert_eq!(statement("/* unterminated"), ("", 0));
+    }
 }

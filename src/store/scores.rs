@@ -105,9 +105,9 @@ impl Store {
         let mut all: Vec<(&str, Param)> = params.to_vec();
         all.push(("run_id", Param::Int(run_id)));
         {
-            let mut stmt = tx.prepare(&sql).map_err(|e| sql_error(origin, &e))?;
+            let mut stmt = tx.prepare(super::statement(&sql).0).map_err(|e| sql_error(origin, &sql, &e))?;
             bind(&mut stmt, &all, origin)?;
-            stmt.raw_execute().map_err(|e| sql_error(origin, &e))?;
+            stmt.raw_execute().map_err(|e| sql_error(origin, &sql, &e))?;
         }
         timing("inserting the scores", started, None);
         tx.execute_batch("DROP TABLE temp._model_scores;")?;

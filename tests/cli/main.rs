@@ -3,6 +3,7 @@
 mod harness;
 
 mod analytics;
+mod checks;
 mod corpus;
 mod data_end;
 mod details;

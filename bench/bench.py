@@ -89,6 +89,34 @@ def floor_ms(db, query_ids, params, runs):
     return statistics.median(cold) * 1000, statistics.median(warm) * 1000
 
 
+def checks(scudo, ws, runs):
+    """`scudo check` as a process (it exits 0-2 by what the data shows; 3 would be a bug here) and
+    the same check files run by DuckDB itself, cold: (scudo ms, floor ms, statuses)."""
+    times, doc = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.run([scudo, "-w", str(ws), "check", "--as-of", END, "--format", "json", "-q"], capture_output=True, text=True)
+        times.append(time.perf_counter() - t)
+        if p.returncode not in (0, 1, 2):
+            sys.exit(f"scudo check exited {p.returncode}\n{p.stderr}")
+        doc = json.loads(p.stdout)
+    files = sorted((QUERIES / "checks").glob("*.sql"))
+    params = {"as_of": END, "currency": "USD", "now": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), **HEALTH, "at_risk_gap_factor": 1.2}
+    floor = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        con = duckdb.connect(str(ws / "scudo.duckdb"), read_only=True)
+        con.execute("CREATE TEMP TABLE check_freshness AS SELECT * FROM (VALUES ('*', 36.0, 72.0)) t(name, warn_after_hours, error_after_hours)")
+        sqls = [f.read_text() for f in files]
+        macros(con, sqls)
+        for sql in sqls:
+            con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchall()
+        con.close()
+        floor.append(time.perf_counter() - t)
+    statuses = {c["name"]: c["status"] for c in doc["checks"]}
+    return statistics.median(times) * 1000, statistics.median(floor) * 1000, statuses
+
+
 def lifetimes_pipeline(db):
     """What users pick instead: lifetimes (BG/NBD, Gamma-Gamma, CLV) and a pandas RFM."""
     from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -187,6 +215,7 @@ def bench(scudo, n, runs, work):
     r["score_s"] = s
     peak = max(peak, m, m2, m3)
     r["help_ms"], _ = median_ms([scudo, "--help"], max(runs, 5))
+    r["check_ms"], r["check_floor_ms"], r["check_statuses"] = checks(scudo, ws, runs)
     r["query_peak_mb"] = peak
     lt = lifetimes_pipeline(ws / "scudo.duckdb")
     r["lifetimes"] = lt
@@ -218,6 +247,7 @@ def markdown(results):
         ("pandas RFM", lambda r: f"{r['lifetimes']['rfm_seconds']:.2f} s"),
         ("parameters: largest difference vs lifetimes", lambda r: f"{r['max_param_diff_pct']:.2f}%"),
         ("peak memory, queries and models", lambda r: f"{r['query_peak_mb']:.0f} MB"),
+        ("`scudo check`, all built-in checks / DuckDB cold", lambda r: f"{r.get('check_ms', 0):.0f} / {r.get('check_floor_ms', 0):.0f} ms"),
         ("`scudo --help`", lambda r: f"{r['help_ms']:.0f} ms"),
     ]
     head = "| step | " + " | ".join(f"{r['customers']:,}" for r in results) + " |\n"

@@ -838,6 +838,17 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     )
     .context("writing orders")?;
     mark("import: writing orders");
+    // Order numbers this import's orders share with another order of their source, for the
+    // orders_unique_numbers check (which would otherwise group every order).
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO order_number_clashes
+            SELECT DISTINCT o.source, o.order_number
+            FROM _m_orders m JOIN orders o
+              ON o.source = m.source AND o.order_number = m.order_number AND o.order_id <> m.order_id
+            WHERE (m.is_new OR m.is_changed) AND m.order_number IS NOT NULL;",
+    )
+    .context("finding shared order numbers")?;
+    mark("import: finding shared order numbers");
     // Items of the orders written: all of them when every order is new.
     let written =
         if known == 0 { "" } else { "WHERE i.order_id IN (SELECT order_id FROM _m_orders WHERE is_new OR is_changed)" };

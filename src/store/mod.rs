@@ -48,6 +48,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),
     ("import settings", include_str!("migrations/0010_import_settings.sql")),
     ("data checks", include_str!("migrations/0011_checks.sql")),
+    ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
 ];
 
 /// The schema version this scudo writes.

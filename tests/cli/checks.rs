@@ -106,6 +106,19 @@ fn each_broken_thing_is_reported_with_its_severity_and_exit_code() {
     assert_eq!(dup["failing"], 1);
     assert_eq!(dup["rows"][0]["orders"], 2);
     assert_eq!(dup["rows"][0]["order_ids"], serde_json::json!(["shopify:111", "shopify:113"]));
+    // … and across two imports: a later export numbers another order #9002.
+    let later = ws.join("later.csv");
+    std::fs::write(
+        &later,
+        "Name,Id,Email,Financial Status,Created at,Lineitem quantity,Lineitem name,Lineitem price,Subtotal,Total,Currency\n\
+         #9002,114,c@example.com,paid,2024-09-03 10:00:00 -0400,1,Mug,30.00,30.00,30.00,USD\n",
+    )
+    .unwrap();
+    s.ok(&["-w", ws.to_str().unwrap(), "ingest", "-q", later.to_str().unwrap()]);
+    let doc = s.run_in(&ws, &["check", "-f", "json", "-q", "--select", "orders_unique_numbers"]).json();
+    let dup = check(&doc, "orders_unique_numbers");
+    assert_eq!(dup["failing"], 2, "{dup}");
+    assert_eq!(dup["rows"][1]["order_ids"], serde_json::json!(["shopify:112", "shopify:114"]));
 
     // A stale import is a warning after 36 hours and an error after 72: exit 2 now.
     break_with(&ws, "UPDATE import_log SET finished_at = finished_at - INTERVAL 50 HOUR");

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod cell;
 pub mod derived;
 pub mod load;
+pub mod outbox;
 pub mod rates;
 pub mod scores;
 mod stage;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),
     ("import settings", include_str!("migrations/0010_import_settings.sql")),
     ("data checks", include_str!("migrations/0011_checks.sql")),
+    ("outbox", include_str!("migrations/0012_outbox.sql")),
 ];
 
 /// The schema version this scudo writes.

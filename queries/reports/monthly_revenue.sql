@@ -32,5 +32,5 @@ SELECT
     count(DISTINCT p.customer_id) AS buyers
 FROM months m
 LEFT JOIN p ON p.month = m.month
-GROUP BY ALL
+GROUP BY m.month
 ORDER BY m.month;

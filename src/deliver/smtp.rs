@@ -32,6 +32,8 @@ pub enum Class {
     Transient,
     /// The server refused the message itself.
     Message,
+    /// The server stopped answering for longer than `[smtp] timeout_seconds`.
+    Timeout,
 }
 
 impl Class {
@@ -45,6 +47,7 @@ impl Class {
             Class::Recipient => "recipient",
             Class::Transient => "transient",
             Class::Message => "message",
+            Class::Timeout => "timeout",
         }
     }
 }
@@ -158,9 +161,9 @@ impl Smtp {
         .map_err(|e| self.connect_error(&e))?;
         let result = self.transaction(&mut conn, &hello, from, to, payload).await;
         if result.is_ok() {
-            let _ = conn.quit().await;
+            let _ = tokio::time::timeout(self.timeout, conn.quit()).await;
         } else {
-            conn.abort().await;
+            let _ = tokio::time::timeout(self.timeout, conn.abort()).await;
         }
         result
     }
@@ -184,7 +187,7 @@ impl Smtp {
                     ),
                 ));
             }
-            conn.starttls(self.tls_parameters()?, hello).await.map_err(|e| {
+            self.within("STARTTLS", conn.starttls(self.tls_parameters()?, hello)).await?.map_err(|e| {
                 self.fail(
                     Class::Tls,
                     format!(
@@ -199,7 +202,7 @@ impl Smtp {
             && !self.user.is_empty()
         {
             let creds = Credentials::new(self.user.clone(), password.clone());
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds).await.map_err(|e| {
+            self.within("AUTH", conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)).await?.map_err(|e| {
                 if requires_tls && !e.is_permanent() {
                     self.tls_required(&server, &e)
                 } else if e.is_transient() {
@@ -227,15 +230,34 @@ impl Smtp {
         }
         let server = self.server();
         let step = |class: Class, what: String| move |e: SmtpError| self.step_error(requires_tls, class, what, &e);
-        conn.command(Mail::new(Some(from_addr), options))
-            .await
+        self.within("MAIL FROM", conn.command(Mail::new(Some(from_addr), options)))
+            .await?
             .map_err(step(Class::Sender, format!("{server} refused the sender [smtp] from = `{from}`")))?;
-        conn.command(Rcpt::new(to_addr, vec![]))
-            .await
+        self.within("RCPT TO", conn.command(Rcpt::new(to_addr, vec![])))
+            .await?
             .map_err(step(Class::Recipient, format!("{server} refused the recipient `{to}` (check --to)")))?;
-        conn.command(Data).await.map_err(step(Class::Message, format!("{server} refused the message")))?;
-        conn.message(payload).await.map_err(step(Class::Message, format!("{server} refused the message")))?;
+        self.within("DATA", conn.command(Data))
+            .await?
+            .map_err(step(Class::Message, format!("{server} refused the message")))?;
+        self.within("the message", conn.message(payload))
+            .await?
+            .map_err(step(Class::Message, format!("{server} refused the message")))?;
         Ok(())
+    }
+
+    /// Runs one step, failing when the server does not answer within `[smtp] timeout_seconds` (lettre
+    /// times out connecting, not every read).
+    async fn within<T>(&self, what: &str, step: impl std::future::Future<Output = T>) -> Result<T, Failure> {
+        tokio::time::timeout(self.timeout, step).await.map_err(|_| {
+            self.fail(
+                Class::Timeout,
+                format!(
+                    "{} did not answer {what} within {} s ([smtp] timeout_seconds)",
+                    self.server(),
+                    self.timeout.as_secs()
+                ),
+            )
+        })
     }
 
     /// A failed MAIL, RCPT or DATA step: transient (4xx) whatever the step, a TLS requirement

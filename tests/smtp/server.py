@@ -60,7 +60,8 @@ def main():
         if not isinstance(auth_data, LoginPassword):
             return AuthResult(success=False, handled=False)
         ok = auth_data.login == a.user.encode() and auth_data.password == a.password.encode()
-        return AuthResult(success=ok)
+        # handled=False: aiosmtpd itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False)
 
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(a.cert, a.key)

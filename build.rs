@@ -22,8 +22,9 @@ fn embed(root: &Path, dir: &str, ext: &str, what: &str, out: &str) {
     let mut files = Vec::new();
     collect(&base, ext, &mut files);
     files.sort();
-    let mut code =
-        format!("/// (path relative to {dir}/, text) of every built-in {what}.\npub static BUILTIN: &[(&str, &str)] = &[\n");
+    let mut code = format!(
+        "/// (path relative to {dir}/, text) of every built-in {what}.\npub static BUILTIN: &[(&str, &str)] = &[\n"
+    );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");

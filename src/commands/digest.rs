@@ -33,7 +33,9 @@ pub fn run(args: &DigestArgs, g: &GlobalArgs) -> Result<Exit> {
     let smtp = if args.dry_run { None } else { Some(Smtp::from_settings(&a.settings.smtp, &a.root)?) };
     let from = match a.settings.smtp.from.trim() {
         "" if smtp.is_some() => {
-            return Err(user("[smtp] from is empty: set the sender (e.g. \"Scudo <reports@example.com>\") in scudo.toml or SCUDO_SMTP_FROM"));
+            return Err(user(
+                "[smtp] from is empty: set the sender (e.g. \"Scudo <reports@example.com>\") in scudo.toml or SCUDO_SMTP_FROM",
+            ));
         }
         "" => PLACEHOLDER_FROM.to_string(),
         f => f.to_string(),

@@ -212,10 +212,7 @@ impl Settings {
         }
         let smtp = &self.smtp;
         if !matches!(smtp.tls.as_str(), "starttls" | "implicit" | "none") {
-            return Err(user(format!(
-                "[smtp] tls = `{}`: use \"starttls\", \"implicit\" or \"none\"",
-                smtp.tls
-            )));
+            return Err(user(format!("[smtp] tls = `{}`: use \"starttls\", \"implicit\" or \"none\"", smtp.tls)));
         }
         if smtp.timeout_seconds == 0 || smtp.retries == 0 || smtp.retries > 10 {
             return Err(user("[smtp] needs timeout_seconds ≥ 1 and retries from 1 to 10"));

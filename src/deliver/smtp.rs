@@ -269,7 +269,11 @@ impl Smtp {
         if requires_tls && e.status().is_some_and(|c| c.to_string().starts_with("530")) {
             return self.fail(
                 Class::Tls,
-                format!("{} requires TLS: set [smtp] tls = \"starttls\" (or \"implicit\"): {}", self.server(), chain(e)),
+                format!(
+                    "{} requires TLS: set [smtp] tls = \"starttls\" (or \"implicit\"): {}",
+                    self.server(),
+                    chain(e)
+                ),
             );
         }
         self.fail(class, format!("{what}: {}", chain(e)))
@@ -301,7 +305,10 @@ impl Smtp {
         }
         self.fail(
             Class::Connect,
-            format!("cannot connect to {server}: {}; check [smtp] host and [smtp] port, and that the server runs", chain(e)),
+            format!(
+                "cannot connect to {server}: {}; check [smtp] host and [smtp] port, and that the server runs",
+                chain(e)
+            ),
         )
     }
 }

@@ -301,7 +301,9 @@ pub fn sparkline(values: &[f64]) -> String {
     let (lo, hi) = finite.iter().fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(*v), h.max(*v)));
     finite
         .iter()
-        .map(|v| if hi - lo < f64::EPSILON { BARS[3] } else { BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize] })
+        .map(|v| {
+            if (hi - lo).abs() < f64::EPSILON { BARS[3] } else { BARS[(((v - lo) / (hi - lo)) * 7.0).round() as usize] }
+        })
         .collect()
 }
 

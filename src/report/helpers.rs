@@ -233,7 +233,11 @@ impl Fmt {
         };
         let label = if text == "new" { format!("{arrow} new") } else { format!("{arrow} {text}") };
         if self.env.mode == Mode::Text || arrow == "=" {
-            return Ok(if self.env.mode == Mode::Text { label } else { format!("<span style=\"color:#4a5568\">{label}</span>") });
+            return Ok(if self.env.mode == Mode::Text {
+                label
+            } else {
+                format!("<span style=\"color:#4a5568\">{label}</span>")
+            });
         }
         let colour = if good { "#2f855a" } else { "#c53030" };
         Ok(format!("<span style=\"color:{colour}\">{label}</span>"))
@@ -280,7 +284,10 @@ mod tests {
             "<span style=\"color:#c53030\">▲ 40%</span>"
         );
         assert_eq!(render(Mode::Text, "{{date d}}", d.clone()), "1 Oct 2024");
-        assert_eq!(render(Mode::Text, "{{plural n \"customer\"}}, {{plural a \"customer\"}}", d.clone()), "1 customer, 7 customers");
+        assert_eq!(
+            render(Mode::Text, "{{plural n \"customer\"}}, {{plural a \"customer\"}}", d.clone()),
+            "1 customer, 7 customers"
+        );
         assert_eq!(render(Mode::Email, "{{name}}", d), "&lt;b&gt;&amp;");
         assert_eq!(number(-0.004, 2), "0.00");
         assert_eq!(number(-1234.5, 1), "-1,234.5");

@@ -77,9 +77,9 @@ pub fn prepare(
     let mut data = serde_json::Map::new();
     for (key, decl) in &front.queries {
         let spec = decl.spec();
-        let file = catalog
-            .get(&spec.query)
-            .ok_or_else(|| here(format!("[queries] {key}: no query `{}`; `scudo query list` shows them", spec.query)))?;
+        let file = catalog.get(&spec.query).ok_or_else(|| {
+            here(format!("[queries] {key}: no query `{}`; `scudo query list` shows them", spec.query))
+        })?;
         let mut extra: Vec<(String, Param)> = Vec::new();
         for p in &file.params {
             if let Some(v) = values.get(&p.name) {
@@ -156,7 +156,13 @@ pub fn prepare(
 
 /// Renders `src` over the prepared data in `mode`, with the library's partials. Errors name the
 /// template file and line.
-pub fn render(lib: &Library, p: &Prepared, src: &Source, mode: Mode, drawn: BTreeMap<String, DrawnChart>) -> Result<String> {
+pub fn render(
+    lib: &Library,
+    p: &Prepared,
+    src: &Source,
+    mode: Mode,
+    drawn: BTreeMap<String, DrawnChart>,
+) -> Result<String> {
     let mut hb = handlebars::Handlebars::new();
     hb.set_strict_mode(true);
     if mode == Mode::Text {
@@ -207,6 +213,10 @@ pub fn report_html(lib: &Library, p: &Prepared) -> Result<String> {
 /// CSS from `<style>` moved into `style` attributes (a crate, not by hand); `@media` rules stay in a
 /// `<style>` element for print and small screens.
 pub fn inline_css(html: &str, src: &Source) -> Result<String> {
-    let inliner = css_inline::CSSInliner::options().keep_style_tags(false).keep_at_rules(true).load_remote_stylesheets(false).build();
+    let inliner = css_inline::CSSInliner::options()
+        .keep_style_tags(false)
+        .keep_at_rules(true)
+        .load_remote_stylesheets(false)
+        .build();
     inliner.inline(html).map_err(|e| user(format!("{}: cannot inline the CSS: {e}", src.location)))
 }

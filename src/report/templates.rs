@@ -54,8 +54,7 @@ impl Library {
             found.sort();
             for path in found {
                 let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                let text =
-                    std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                 let name = rel.trim_end_matches(".hbs").to_string();
                 files.retain(|f| f.name != name);
                 files.push(Source { name, text, location: path.display().to_string(), builtin: false });

@@ -114,10 +114,7 @@ fn digest_sends_one_message_that_reads_well_in_both_parts_and_never_twice() {
             id,
             "the outbox knows the Message-ID"
         );
-        assert_eq!(
-            scalar_text(&db, "SELECT key FROM outbox"),
-            "digest/weekly-digest/2024-10-01/owner@example.com"
-        );
+        assert_eq!(scalar_text(&db, "SELECT key FROM outbox"), "digest/weekly-digest/2024-10-01/owner@example.com");
     }
     // The password is nowhere on disk.
     for f in ["scudo.toml", "scudo.duckdb"] {
@@ -144,7 +141,10 @@ fn digest_failures_name_their_class_and_the_message_is_retried_next_run() {
     let (s, ws) = demo_for(&server, "starttls");
     let status = |ws: &Path| {
         let db = Scudo::db(ws);
-        scalar_text(&db, "SELECT status || ' ' || COALESCE(error_class, '-') || ' ' || attempts FROM outbox ORDER BY created_at DESC LIMIT 1")
+        scalar_text(
+            &db,
+            "SELECT status || ' ' || COALESCE(error_class, '-') || ' ' || attempts FROM outbox ORDER BY created_at DESC LIMIT 1",
+        )
     };
     // Auth refused: exit 2, the settings to fix named, the message kept as failed.
     let r = digest(&s, &ws, "wrong-password", &["--to", "owner@example.com"]);
@@ -167,7 +167,13 @@ fn digest_failures_name_their_class_and_the_message_is_retried_next_run() {
     // A transient refusal (451) is retried with backoff, then kept for the next run.
     let r = digest(&s, &ws, PASSWORD, &["--to", "busy@example.com", "--format", "json"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let busy = r.json()["messages"].as_array().unwrap().iter().find(|m| m["recipient"] == "busy@example.com").cloned().unwrap();
+    let busy = r.json()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["recipient"] == "busy@example.com")
+        .cloned()
+        .unwrap();
     assert_eq!(busy["error_class"], "transient");
     assert_eq!(busy["tries"], 3, "[smtp] retries = 3");
     assert_eq!(server.messages().len(), 1);

@@ -49,7 +49,8 @@ fn every_builtin_template_renders_on_the_demo() {
     assert_eq!(d["charts"]["revenue"]["values"].as_array().unwrap().len(), 12);
     let c = s.ok(&["-w", w, "report", "customer", "--param", "customer_id=cust-000007"]).stdout;
     assert!(c.contains("Mike Johnson") && c.contains("At-Risk"), "{c}");
-    let seg = s.ok(&["-w", w, "report", "segment-report", "--param", "segment=VIP_HIGH_VALUE", "--format", "json"]).json();
+    let seg =
+        s.ok(&["-w", w, "report", "segment-report", "--param", "segment=VIP_HIGH_VALUE", "--format", "json"]).json();
     assert_eq!(seg["data"]["members"].as_array().unwrap().len(), 1);
     // Missing and unknown parameters say what the template takes.
     let r = s.fails(&["-w", w, "report", "segment-report"], 2);
@@ -96,7 +97,11 @@ fn a_workspace_template_overrides_a_builtin_and_calls_its_own_query() {
     assert!(r.stderr.contains(&format!("{} line 9", path.display())), "{}", r.stderr);
     std::fs::write(&path, template.replace("{{money revenue}}", "{{money revenu}}")).unwrap();
     let r = s.fails(&["-w", w, "report", "weekly-digest"], 2);
-    assert!(r.stderr.contains(&format!("{} line 9", path.display())) && r.stderr.contains("`revenu` is not in the data"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("{} line 9", path.display())) && r.stderr.contains("`revenu` is not in the data"),
+        "{}",
+        r.stderr
+    );
     std::fs::write(&path, template.replace("rows = \"mine.big_spenders\"", "rows = mine.big_spenders")).unwrap();
     let r = s.fails(&["-w", w, "report", "weekly-digest"], 2);
     assert!(r.stderr.contains(&format!("{} line 6: front matter", path.display())), "{}", r.stderr);
@@ -110,8 +115,13 @@ fn a_workspace_template_overrides_a_builtin_and_calls_its_own_query() {
 }
 
 fn chromium() -> PathBuf {
-    let path = std::env::var_os("SCUDO_TEST_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    assert!(path.exists(), "headless Chromium is needed at {} (apt-get install chromium; .ci/run installs it)", path.display());
+    let path =
+        std::env::var_os("SCUDO_TEST_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(
+        path.exists(),
+        "headless Chromium is needed at {} (apt-get install chromium; .ci/run installs it)",
+        path.display()
+    );
     path
 }
 
@@ -122,7 +132,12 @@ fn screenshot(html: &Path, png: &Path) -> String {
     let out = Command::new(chromium())
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
         .args(["--disable-component-update", "--disable-sync", "--hide-scrollbars", "--window-size=600,2400"])
-        .args(["--enable-logging=stderr", "--v=0", "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND"])
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--proxy-server=127.0.0.1:9",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--screenshot={}", png.display()))
         .arg(format!("file://{}", html.display()))

@@ -201,6 +201,8 @@ fn scale_every_query_on_100k_generated_customers() {
             ("split", "2025-06-30"),
             ("until", "2025-12-31"),
             ("unit_days", "7"),
+            ("weeks", "12"),
+            ("months", "12"),
         ] {
             if params.split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".into(), format!("{name}={value}")]);

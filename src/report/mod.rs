@@ -75,6 +75,7 @@ pub fn prepare(
         }
     }
     let mut data = serde_json::Map::new();
+    let mut counts = serde_json::Map::new();
     for (key, decl) in &front.queries {
         let spec = decl.spec();
         let file = catalog.get(&spec.query).ok_or_else(|| {
@@ -99,7 +100,11 @@ pub fn prepare(
             extra.push((k.clone(), param));
         }
         let refs: Vec<(&str, Param)> = extra.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-        let rs = catalog.run_with(store, &spec.query, ctx, &refs)?;
+        let mut rs = catalog.run_with(store, &spec.query, ctx, &refs)?;
+        counts.insert(key.clone(), json!(rs.rows.len()));
+        if let Some(limit) = spec.limit {
+            rs.rows.truncate(limit);
+        }
         let value = if spec.row { crate::output::json::first_row(&rs) } else { crate::output::json::rows(&rs) };
         data.insert(key.clone(), value);
     }
@@ -148,6 +153,7 @@ pub fn prepare(
         "currency": ctx.currency,
         "params": values,
         "data": data,
+        "counts": counts,
         "charts": chart_info,
     });
     let text = lib.get(&format!("{}.txt", html.name)).cloned();

@@ -152,12 +152,15 @@ pub struct QuerySpec {
     /// One row: the data is the query's first row (an object, or null) instead of a list.
     #[serde(default)]
     pub row: bool,
+    /// At most this many rows reach the template (`counts.NAME` says how many there were).
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
 impl QueryDecl {
     pub fn spec(&self) -> QuerySpec {
         match self {
-            QueryDecl::Id(id) => QuerySpec { query: id.clone(), params: toml::Table::new(), row: false },
+            QueryDecl::Id(id) => QuerySpec { query: id.clone(), params: toml::Table::new(), row: false, limit: None },
             QueryDecl::Full(s) => s.clone(),
         }
     }

@@ -1,35 +1,41 @@
-//! Embeds every `queries/**/*.sql` file in the binary: the built-in SQL library.
+//! Embeds every `queries/**/*.sql` file (the built-in SQL library) and every
+//! `report-templates/**/*.hbs` file (the built-in report templates) in the binary.
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "sql") {
+            collect(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
             out.push(p);
         }
     }
 }
 
-fn main() {
-    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let queries = root.join("queries");
-    println!("cargo:rerun-if-changed=queries");
+/// Writes `OUT_DIR/<out>`: a `BUILTIN` table of (path relative to `dir`, text) of every `*.ext` file.
+fn embed(root: &Path, dir: &str, ext: &str, what: &str, out: &str) {
+    let base = root.join(dir);
+    println!("cargo:rerun-if-changed={dir}");
     let mut files = Vec::new();
-    collect(&queries, &mut files);
+    collect(&base, ext, &mut files);
     files.sort();
-    let mut code = String::from(
-        "/// (path relative to queries/, SQL text) of every built-in query.\npub static BUILTIN: &[(&str, &str)] = &[\n",
+    let mut code = format!(
+        "/// (path relative to {dir}/, text) of every built-in {what}.\npub static BUILTIN: &[(&str, &str)] = &[\n"
     );
     for f in &files {
         println!("cargo:rerun-if-changed={}", f.display());
-        let rel = f.strip_prefix(&queries).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = f.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
         writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string()).unwrap();
     }
     code.push_str("];\n");
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("builtin_queries.rs");
-    std::fs::write(out, code).unwrap();
+    std::fs::write(PathBuf::from(std::env::var("OUT_DIR").unwrap()).join(out), code).unwrap();
+}
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    embed(&root, "queries", "sql", "query", "builtin_queries.rs");
+    embed(&root, "report-templates", "hbs", "report template", "builtin_templates.rs");
 }

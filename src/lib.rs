@@ -2,13 +2,16 @@
 //!
 //! The modules read in data-flow order: the command line is parsed (`cli`) and resolved into a
 //! workspace and settings (`config`); exports are read into canonical records (`ingest`) and
-//! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`) and check the data (`checks`); results are
-//! rendered for people and machines (`output`). `commands` is the one place wiring them together.
+//! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`) and check the
+//! data (`checks`); results are rendered for people and machines (`output`); templates turn them
+//! into HTML reports and emails (`report`), and messages leave through one outbox (`deliver`).
+//! `commands` is the one place wiring them together.
 
 pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod deliver;
 pub mod demo;
 pub mod error;
 pub mod generate;
@@ -16,6 +19,7 @@ pub mod ingest;
 pub mod models;
 pub mod output;
 pub mod queries;
+pub mod report;
 pub mod store;
 
 pub use error::Exit;

@@ -42,6 +42,23 @@ rejected) is listed as failed and changes nothing. Exit 0: all imported cleanly 
 rejected, or some files failed and the others were imported · 2: no file could be imported,
 nothing was changed · 130: interrupted, the file under way was rolled back.";
 
+const REPORT_AFTER_HELP: &str = "\
+Templates: weekly-digest, segment-report (--param segment=NAME), customer (--param customer=ID|EMAIL|NAME),
+at-risk, models; a workspace's report-templates/NAME.hbs adds or overrides one (docs/reports.md).
+Examples:
+  scudo report weekly-digest --out weekly.html
+  scudo report segment-report --param segment=VIP_HIGH_VALUE --out vip.html
+  scudo report at-risk --format json";
+
+const DIGEST_AFTER_HELP: &str = "\
+SMTP settings: [smtp] in scudo.toml or SCUDO_SMTP_* variables; the password only in SCUDO_SMTP_PASSWORD.
+Each (template, as-of date, recipient) is sent once: running the same line again sends nothing
+unless --resend; a message that failed is retried by the next run. Exit 0: every message sent (or
+already sent) · 2: a message could not be sent (it is kept and retried next time), or an error.
+Examples:
+  scudo digest --to owner@example.com
+  scudo digest weekly-digest --to owner@example.com --dry-run --save digest.eml";
+
 /// Customer intelligence on your shop's own data: import Shopify, Stripe, HubSpot, Salesforce and
 /// CSV exports into a local DuckDB workspace, then see who your customers are and who you are losing.
 #[derive(Debug, Parser)]
@@ -117,6 +134,12 @@ pub enum Command {
     /// Export customers for a CRM (HubSpot, Salesforce) or a spreadsheet
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Render a report template as one self-contained HTML file (or its data as JSON)
+    #[command(after_help = REPORT_AFTER_HELP)]
+    Report(ReportArgs),
+    /// Email a report (default: the weekly digest) to ADDR...; made for cron: nothing on stdout unless asked
+    #[command(after_help = DIGEST_AFTER_HELP)]
+    Digest(DigestArgs),
     /// Write a synthetic shop's exports (Shopify, Stripe) with known model parameters, for tests and benchmarks
     Generate(GenerateArgs),
     /// Print a shell completion script
@@ -553,6 +576,67 @@ fn parse_param(s: &str) -> Result<(String, String), String> {
         return Err(format!("`{k}` is not a parameter name (letters, digits, _)"));
     }
     Ok((k.to_string(), v.to_string()))
+}
+
+/// What `scudo report` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    /// One self-contained HTML file
+    #[default]
+    Html,
+    /// The data the template is rendered from (docs/json.md)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The template: a built-in (weekly-digest, segment-report, customer, at-risk, models) or the workspace's own
+    pub template: String,
+    /// A template parameter, NAME=VALUE (repeatable), e.g. segment=VIP_HIGH_VALUE
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Write to this file instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format
+    #[arg(long, short = 'f', value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
+/// What `scudo digest` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DigestFormat {
+    /// A summary of what was sent (docs/json.md)
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DigestArgs {
+    /// The template (default: weekly-digest)
+    #[arg(default_value = "weekly-digest")]
+    pub template: String,
+    /// Recipient address (repeatable, or several after one --to); each gets its own message
+    #[arg(long, value_name = "ADDR", required = true, num_args = 1..)]
+    pub to: Vec<String>,
+    /// A template parameter, NAME=VALUE (repeatable)
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Build the message and check it, send nothing, record nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write the exact message (RFC 5322) to this file (several recipients: FILE-1.eml, FILE-2.eml, …)
+    #[arg(long, value_name = "FILE.eml")]
+    pub save: Option<PathBuf>,
+    /// Send again even to a recipient who was sent this digest for this date already
+    #[arg(long)]
+    pub resend: bool,
+    /// Print a summary on stdout (default: nothing on stdout)
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<DigestFormat>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 #[derive(Debug, Args)]

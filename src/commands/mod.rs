@@ -7,6 +7,7 @@ pub mod completions;
 pub mod customer;
 pub mod dashboard;
 pub mod demo;
+pub mod digest;
 pub mod export;
 pub mod generate;
 pub mod ingest;
@@ -15,6 +16,7 @@ pub(crate) mod interrupt;
 pub mod models;
 pub mod query;
 pub mod rates;
+pub mod report;
 pub mod score;
 
 use anyhow::Result;
@@ -51,6 +53,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Clv(a) => analytics::scores("scores.clv", a, g),
         Command::Models(m) => models::run(m, g),
         Command::Export(e) => export::run(e, g),
+        Command::Report(a) => report::run(a, g),
+        Command::Digest(a) => digest::run(a, g),
         Command::Generate(a) => generate::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
@@ -77,6 +81,7 @@ pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, S
 /// An opened workspace ready for analytics: store, catalog (macros registered) and parameters.
 pub(crate) struct Analysis {
     pub settings: crate::config::Settings,
+    pub root: std::path::PathBuf,
     pub store: Store,
     pub catalog: crate::queries::Catalog,
     pub ctx: crate::queries::QueryContext,
@@ -104,7 +109,7 @@ impl Analysis {
         let day = as_of(as_of_flag, &ws)?;
         let ctx = crate::queries::QueryContext::new(&store, day, ws.settings.health.clone())?;
         note_unconverted(&store, &catalog, &ctx, g.quiet)?;
-        Ok(Analysis { settings: ws.settings, store, catalog, ctx })
+        Ok(Analysis { settings: ws.settings, root: ws.root, store, catalog, ctx })
     }
 
     pub fn run(&self, id: &str, extra: &[(&str, crate::store::Param)]) -> Result<crate::store::ResultSet> {

@@ -75,26 +75,6 @@ fn render(rs: &ResultSet, format: Format, query: Option<&str>) -> String {
     }
 }
 
-/// A parameter value from the command line, typed by the query's declaration.
-fn typed(value: &str, kind: &str, name: &str) -> Result<Param> {
-    let k = kind.to_ascii_uppercase();
-    if matches!(k.as_str(), "INTEGER" | "INT" | "BIGINT") {
-        return value.parse().map(Param::Int).map_err(|_| user(format!("--param {name}={value}: not a whole number")));
-    }
-    if matches!(k.as_str(), "DOUBLE" | "FLOAT" | "REAL") {
-        return value.parse().map(Param::Float).map_err(|_| user(format!("--param {name}={value}: not a number")));
-    }
-    if k == "BOOLEAN" {
-        return crate::ingest::values::parse_bool(value)
-            .map(Param::Bool)
-            .ok_or_else(|| user(format!("--param {name}={value}: not true or false")));
-    }
-    if k == "DATE" && value.parse::<chrono::NaiveDate>().is_err() {
-        return Err(user(format!("--param {name}={value}: not a date (YYYY-MM-DD)")));
-    }
-    Ok(Param::Text(value.to_string()))
-}
-
 fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<Exit> {
     let store = Store::open_sandboxed(&ws.database_path(), &ws.settings.reporting()?)?;
     let as_of = super::as_of(args.as_of.as_of, ws)?;
@@ -119,7 +99,7 @@ fn run_query(ws: &Workspace, catalog: &Catalog, args: &QueryRunArgs) -> Result<E
                     user(format!("`{name}` has no parameter `{k}`; it takes: {}", declared.join(", ")))
                 })?;
                 params.retain(|(n, _)| n != k);
-                params.push((k.clone(), typed(v, &kind, k)?));
+                params.push((k.clone(), crate::queries::typed(v, &kind, k)?));
             }
             (q.sql.clone(), q.location(), Some(name.clone()))
         }

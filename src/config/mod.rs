@@ -28,6 +28,7 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub freshness: FreshnessSettings,
     pub checks: CheckSettings,
+    pub smtp: SmtpSettings,
 }
 
 /// How recent each kind of export must be (the `imports_fresh` check).
@@ -56,6 +57,27 @@ pub struct CheckSettings {
     /// Checks reported as skipped instead of run.
     pub disabled: Vec<String>,
 }
+
+/// Where and how `scudo digest` sends email. The password is not a setting: it is read from
+/// [`SMTP_PASSWORD_VAR`] only, so that it is never in a file.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// `starttls`, `implicit` or `none`.
+    pub tls: String,
+    pub user: String,
+    pub from: String,
+    pub reply_to: String,
+    /// Extra trusted certificates (PEM), relative to the workspace.
+    pub ca_file: String,
+    pub timeout_seconds: u64,
+    pub retries: u32,
+}
+
+/// The one place the SMTP password comes from.
+pub const SMTP_PASSWORD_VAR: &str = "SCUDO_SMTP_PASSWORD";
 
 /// How the customer models are fitted and used (see `scudo models` and `scudo score`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -119,6 +141,15 @@ impl Settings {
                 e.to_string().trim_end()
             ))
         })?;
+        if let Some(toml::Value::Table(smtp)) = user_table.get("smtp")
+            && smtp.contains_key("password")
+        {
+            return Err(user(format!(
+                "{}: [smtp] password is not allowed in the settings file (it would sit on disk in clear text); \
+                 delete the line and set the environment variable {SMTP_PASSWORD_VAR} instead",
+                path.display()
+            )));
+        }
         merge(&mut merged, user_table);
         let from_file: Settings = toml::Value::Table(merged.clone())
             .try_into()
@@ -221,6 +252,13 @@ impl Settings {
                 )));
             }
         }
+        let smtp = &self.smtp;
+        if !matches!(smtp.tls.as_str(), "starttls" | "implicit" | "none") {
+            return Err(user(format!("[smtp] tls = `{}`: use \"starttls\", \"implicit\" or \"none\"", smtp.tls)));
+        }
+        if smtp.timeout_seconds == 0 || smtp.retries == 0 || smtp.retries > 10 {
+            return Err(user("[smtp] needs timeout_seconds ≥ 1 and retries from 1 to 10"));
+        }
         let h = &self.health;
         if !(1.0..=10.0).contains(&h.at_risk_gap_factor) {
             return Err(user(format!(
@@ -286,6 +324,10 @@ fn env_overrides(table: &toml::Table, vars: impl Iterator<Item = (String, String
     let mut out = Vec::new();
     for (name, raw) in vars {
         let Some(rest) = name.strip_prefix("SCUDO_") else { continue };
+        // The password is read where it is used and never becomes a setting.
+        if name == SMTP_PASSWORD_VAR {
+            continue;
+        }
         let rest = rest.to_ascii_lowercase();
         for (section, values) in table {
             let Some(key) = rest.strip_prefix(&format!("{section}_")) else { continue };
@@ -403,6 +445,11 @@ impl Workspace {
         self.root.join("queries")
     }
 
+    /// The workspace's own report templates.
+    pub fn templates_dir(&self) -> PathBuf {
+        self.root.join("report-templates")
+    }
+
     /// Where rejected rows go by default.
     pub fn rejects_dir(&self) -> PathBuf {
         self.root.join(&self.settings.ingest.rejects_dir)
@@ -455,6 +502,21 @@ mod tests {
         assert_eq!(s.health.at_risk_days, 60);
         assert_eq!(s.workspace.currency, "EUR");
         assert_eq!(s.workspace.as_of, None);
+    }
+
+    #[test]
+    fn smtp_password_is_refused_in_the_file_and_is_no_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(SETTINGS_FILE);
+        std::fs::write(&p, "[smtp]\nhost = \"mail.example.com\"\npassword = \"hunter2\"\n").unwrap();
+        let err = Settings::load(&p).unwrap_err().to_string();
+        assert!(err.contains("SCUDO_SMTP_PASSWORD") && !err.contains("hunter2"), "{err}");
+        let t: toml::Table = toml::from_str(SETTINGS_TEMPLATE).unwrap();
+        let o = env_overrides(&t, vec![(SMTP_PASSWORD_VAR.to_string(), "x".to_string())].into_iter()).unwrap();
+        assert!(o.is_empty());
+        let mut s = Settings::default();
+        s.smtp.tls = "ssl".into();
+        assert!(s.validate().unwrap_err().to_string().contains("[smtp] tls"));
     }
 
     #[test]

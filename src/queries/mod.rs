@@ -232,6 +232,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// A parameter value from the command line, typed by the query's declaration.
+pub fn typed(value: &str, kind: &str, name: &str) -> Result<Param> {
+    let k = kind.to_ascii_uppercase();
+    if matches!(k.as_str(), "INTEGER" | "INT" | "BIGINT") {
+        return value.parse().map(Param::Int).map_err(|_| user(format!("--param {name}={value}: not a whole number")));
+    }
+    if matches!(k.as_str(), "DOUBLE" | "FLOAT" | "REAL") {
+        return value.parse().map(Param::Float).map_err(|_| user(format!("--param {name}={value}: not a number")));
+    }
+    if k == "BOOLEAN" {
+        return crate::ingest::values::parse_bool(value)
+            .map(Param::Bool)
+            .ok_or_else(|| user(format!("--param {name}={value}: not true or false")));
+    }
+    if k == "DATE" && value.parse::<chrono::NaiveDate>().is_err() {
+        return Err(user(format!("--param {name}={value}: not a date (YYYY-MM-DD)")));
+    }
+    Ok(Param::Text(value.to_string()))
+}
+
 /// Purchases left out of every money figure and count for want of an exchange rate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unconverted {

@@ -9,6 +9,7 @@ pub mod cell;
 pub mod checks;
 pub mod derived;
 pub mod load;
+pub mod outbox;
 pub mod rates;
 pub mod scores;
 mod stage;
@@ -49,6 +50,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("import settings", include_str!("migrations/0010_import_settings.sql")),
     ("data checks", include_str!("migrations/0011_checks.sql")),
     ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
+    ("outbox", include_str!("migrations/0013_outbox.sql")),
 ];
 
 /// The schema version this scudo writes.

@@ -154,6 +154,26 @@ fn scale_every_query_on_100k_generated_customers() {
     assert_eq!(churn["rows"][0]["churn_method"], "BG/NBD");
     let clv = run(&["clv", "-n", "5"]);
     assert!(clv["rows"][0]["clv"].as_f64().unwrap() > 0.0);
+    // Every built-in report template, as HTML and as an email (checked, not sent).
+    let customer = format!("customer_id={id}");
+    for (name, params) in crate::report::TEMPLATES {
+        let params: Vec<&str> = params
+            .iter()
+            .map(|p| match *p {
+                "segment=VIP_HIGH_VALUE" => "segment=WHOLESALE",
+                "customer_id=cust-000007" => customer.as_str(),
+                other => other,
+            })
+            .collect();
+        let mut args = vec!["-w", w, "report", name, "--as-of", as_of];
+        args.extend_from_slice(&params);
+        let html = s.ok(&args).stdout;
+        assert!(html.starts_with("<!DOCTYPE html>") && html.len() > 2000, "{name}");
+        let mut mail = vec!["-w", w, "digest", name, "--to", "owner@example.com", "--dry-run", "--as-of", as_of];
+        mail.extend_from_slice(&params);
+        let r = s.ok(&mail);
+        assert!(r.stderr.contains("built and checked"), "{name}: {}", r.stderr);
+    }
     let list = s.ok(&["-w", w, "query", "list", "--format", "json"]).json();
     for q in list["rows"].as_array().unwrap().iter().filter(|q| q["kind"] == "query") {
         let id = q["id"].as_str().unwrap();
@@ -181,6 +201,8 @@ fn scale_every_query_on_100k_generated_customers() {
             ("split", "2025-06-30"),
             ("until", "2025-12-31"),
             ("unit_days", "7"),
+            ("weeks", "12"),
+            ("months", "12"),
         ] {
             if params.split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".into(), format!("{name}={value}")]);

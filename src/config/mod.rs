@@ -394,6 +394,26 @@ pub fn write_timezone(path: &Path, name: &str) -> Result<()> {
     std::fs::write(path, new).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Every file under `dir` (recursively) whose extension is `ext`, sorted: a workspace's own
+/// queries and report templates, the two places it extends scudo.
+pub fn files_under(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) -> Result<()> {
+        for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let p = e?.path();
+            if p.is_dir() {
+                walk(&p, ext, out)?;
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, ext, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
 /// A workspace on disk: its root directory and its resolved settings.
 #[derive(Debug, Clone)]
 pub struct Workspace {

@@ -153,10 +153,7 @@ impl Catalog {
             .map(|(rel, sql)| QueryFile::parse(id_of(rel), (*sql).to_string(), Origin::Builtin))
             .collect();
         if let Some(dir) = dir.filter(|d| d.is_dir()) {
-            let mut found = Vec::new();
-            walk(dir, &mut found)?;
-            found.sort();
-            for path in found {
+            for path in crate::config::files_under(dir, "sql")? {
                 let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().to_string();
                 let sql = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                 let file = QueryFile::parse(id_of(&rel), sql, Origin::Workspace(path.clone()));
@@ -218,18 +215,6 @@ impl Catalog {
     pub fn sql(&self, id: &str) -> Result<&QueryFile> {
         self.get(id).ok_or_else(|| user(format!("no query `{id}`; `scudo query list` shows them")))
     }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let p = e?.path();
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "sql") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// A parameter value from the command line, typed by the query's declaration.

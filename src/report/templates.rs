@@ -7,7 +7,7 @@
 //! the queries it reads and the charts it draws (docs/reports.md).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
@@ -49,10 +49,7 @@ impl Library {
             })
             .collect();
         if let Some(dir) = dir.filter(|d| d.is_dir()) {
-            let mut found = Vec::new();
-            walk(dir, &mut found)?;
-            found.sort();
-            for path in found {
+            for path in crate::config::files_under(dir, "hbs")? {
                 let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
                 let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                 let name = rel.trim_end_matches(".hbs").to_string();
@@ -89,18 +86,6 @@ impl Library {
             ))
         })
     }
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    for e in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let p = e?.path();
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|x| x == "hbs") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// What a template declares in its front matter.

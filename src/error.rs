@@ -99,3 +99,8 @@ mod tests {
         assert_eq!(strip_control("a\x1b[31mb"), "a?[31mb");
     }
 }
+
+/// The message of a user-facing error anywhere in `err`'s chain (`None` for internal errors).
+pub fn user_message(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|c| c.downcast_ref::<UserError>()).map(|u| u.0.clone())
+}

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod models;
 pub mod output;
 pub mod queries;
+pub mod server;
 pub mod store;
 
 pub use error::Exit;

@@ -1,6 +1,7 @@
 //! Stage 7: the commands, one file each. Orchestration only: they resolve the workspace, ask the
 //! stages for results and hand them to a renderer.
 
+pub mod access;
 pub mod analytics;
 pub mod check;
 pub mod completions;
@@ -16,6 +17,7 @@ pub mod models;
 pub mod query;
 pub mod rates;
 pub mod score;
+pub mod serve;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -52,6 +54,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Models(m) => models::run(m, g),
         Command::Export(e) => export::run(e, g),
         Command::Generate(a) => generate::run(a, g),
+        Command::Serve(a) => serve::run(a, g),
+        Command::Users(c) => access::users(c, g),
+        Command::Tokens(c) => access::tokens(c, g),
+        Command::Audit(a) => access::audit(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }

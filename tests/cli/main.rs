@@ -3,6 +3,7 @@
 mod harness;
 
 mod analytics;
+mod browser;
 mod checks;
 mod corpus;
 mod data_end;
@@ -18,3 +19,4 @@ mod readme;
 mod recovery;
 mod scale;
 mod scores;
+mod serve;

@@ -101,6 +101,10 @@ async fn answer(
     key: String,
     f: impl FnOnce(&mut owner::Owner) -> Result<Value> + Send + 'static,
 ) -> Response {
+    // Answers stay valid until the next commit (the cache is emptied at each reload).
+    if let Some(r) = cached(s, &key) {
+        return r;
+    }
     let generation = s.generation.load(std::sync::atomic::Ordering::SeqCst);
     match owner::ask(&s.db, f).await {
         Ok(v) => {

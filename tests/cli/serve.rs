@@ -420,3 +420,131 @@ fn server_sent_events_carry_the_same_stream() {
     }
     assert!(seen.contains("event: data_changed") && seen.contains("tag_add"), "{seen}");
 }
+
+/// p50 and p99 of `ms`, sorted in place.
+fn percentiles(ms: &mut [f64]) -> (f64, f64) {
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let at = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+    (at(0.50), at(0.99))
+}
+
+/// One keep-alive HTTP/1.1 GET on `s`; the status and the body's length.
+async fn keep_alive_get(s: &mut tokio::net::TcpStream, host: &str, path: &str, token: &str) -> (u16, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 16384];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+    let status: u16 = head[9..12].parse().unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map(|v| v.trim().parse().unwrap())
+        .expect("a content-length");
+    let mut have = raw.len() - head_end - 4;
+    while have < len {
+        let n = s.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed in the body");
+        have += n;
+    }
+    (status, len)
+}
+
+/// 10,000 requests from 64 concurrent clients against the dashboard and search endpoints, then
+/// each kind of answer computed afresh (not from the server's cache). Zero errors. The figures go
+/// to docs/benchmarks.md; SCUDO_SERVE_BENCH_WS runs it against another workspace (read-only).
+#[test]
+fn load_test_ten_thousand_requests_at_64_concurrent() {
+    let (s, demo_ws) = demo();
+    let ws = std::env::var("SCUDO_SERVE_BENCH_WS").map(PathBuf::from).unwrap_or(demo_ws);
+    let server = Server::start(&s, &ws);
+    let (addr, token) = (server.addr.clone(), server.session.clone());
+    let paths: Vec<String> = [
+        "/api/dashboard",
+        "/api/dashboard/kpis",
+        "/api/dashboard/customer-health",
+        "/api/dashboard/segments",
+        "/api/dashboard/alerts",
+        "/api/dashboard/status",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .chain(["Mik", "Lis", "Rob", "Sar", "Jo", "Em", "Da", "An"].iter().map(|q| format!("/api/customers/search?q={q}")))
+    .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (total, concurrency) = (10_000usize, 64usize);
+    let started = Instant::now();
+    let results: Vec<(String, f64, u16)> = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for c in 0..concurrency {
+            let (addr, token, paths) = (addr.clone(), token.clone(), paths.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+                let mut out = Vec::new();
+                for i in (c..total).step_by(concurrency) {
+                    let path = &paths[i % paths.len()];
+                    let t = Instant::now();
+                    let (status, len) = keep_alive_get(&mut sock, &addr, path, &token).await;
+                    assert!(len > 0);
+                    out.push((path.clone(), t.elapsed().as_secs_f64() * 1000.0, status));
+                }
+                out
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        all
+    });
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(results.len(), total);
+    let errors = results.iter().filter(|r| r.2 != 200).count();
+    assert_eq!(errors, 0, "errors under load");
+    let mut all: Vec<f64> = results.iter().map(|r| r.1).collect();
+    let (p50, p99) = percentiles(&mut all);
+    eprintln!("load: {total} requests, {concurrency} concurrent, {wall:.2} s ({:.0} req/s), 0 errors: p50 {p50:.2} ms, p99 {p99:.2} ms", total as f64 / wall);
+    for group in ["/api/dashboard", "/api/customers/search"] {
+        let mut ms: Vec<f64> = results.iter().filter(|r| r.0.starts_with(group)).map(|r| r.1).collect();
+        let (a, b) = percentiles(&mut ms);
+        eprintln!("load: {group}…: {} requests, p50 {a:.2} ms, p99 {b:.2} ms", ms.len());
+    }
+    // Computed afresh: queries the cache has not seen, one at a time.
+    let fresh = |label: &str, paths: Vec<String>| {
+        let mut ms = Vec::new();
+        for p in &paths {
+            let t = Instant::now();
+            let r = get(&addr, p, Some(&token));
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(r.status, 200, "{p}: {}", r.body);
+        }
+        let (a, b) = percentiles(&mut ms);
+        eprintln!("fresh: {label}: {} requests, p50 {a:.2} ms, p99 {b:.2} ms", ms.len());
+    };
+    let letters = ["a", "e", "i", "o", "u", "r", "n", "l"];
+    let queries: Vec<String> = letters
+        .iter()
+        .flat_map(|a| ["Ma", "Jo", "Li", "Sa", "Da"].map(|p| format!("/api/customers/search?q={p}{a}")))
+        .collect();
+    fresh("search", queries);
+    let some = get(&addr, "/api/customers/filter?per_page=30", Some(&token)).json();
+    let ids: Vec<String> = some["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("/api/customers/{}/profile", r["customer_id"].as_str().unwrap()))
+        .collect();
+    fresh("Customer 360", ids);
+    fresh("kpis (another period)", (31..41).map(|d| format!("/api/dashboard/kpis?period_days={d}")).collect());
+    fresh("alerts (another limit)", (40..50).map(|n| format!("/api/dashboard/alerts?limit={n}")).collect());
+    fresh("customer-health via filter", (1..11).map(|p| format!("/api/customers/filter?stage=Active&page={p}")).collect());
+}

@@ -55,7 +55,7 @@ impl std::error::Error for Lent {}
 /// What the reloads hand to the async side.
 pub struct Reloaded {
     pub snapshot_events: Vec<serde_json::Value>,
-    pub tokens: Vec<(String, Option<String>, String, String)>,
+    pub tokens: Vec<TokenRow>,
     pub announced: bool,
     pub millis: f64,
 }
@@ -164,8 +164,7 @@ pub fn start(ws: Workspace, thresholds: Vec<f64>, notify: Arc<dyn Notify>) -> Re
     Ok((tx, first.tokens))
 }
 
-/// (token id, user, role, argon2 hash)
-pub type TokenRow = (String, Option<String>, String, String);
+pub use crate::store::access::TokenRow;
 
 fn run(mut owner: Owner, rx: Receiver<Msg>, notify: Arc<dyn Notify>) {
     loop {

@@ -12,6 +12,9 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use super::{Param, ResultSet, Store};
 use crate::error::user;
 
+/// A live token: (id, user, role, argon2 hash).
+pub type TokenRow = (String, Option<String>, String, String);
+
 /// The three roles, most powerful first.
 pub const ROLES: [&str; 3] = ["admin", "analyst", "viewer"];
 
@@ -142,7 +145,7 @@ impl Store {
     }
 
     /// Every live token: (id, user, role, hash), for the server to check bearer tokens against.
-    pub fn live_tokens(&self) -> Result<Vec<(String, Option<String>, String, String)>> {
+    pub fn live_tokens(&self) -> Result<Vec<TokenRow>> {
         let rs = self.query(
             "SELECT token_id, user_name, role, hash FROM api_tokens WHERE revoked_at IS NULL",
             &[],

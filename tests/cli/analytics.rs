@@ -36,6 +36,9 @@ fn every_builtin_query_runs_on_the_demo() {
             ("split", "2024-06-30"),
             ("until", "2024-10-01"),
             ("unit_days", "7"),
+            ("rfm_group", ""),
+            ("churn_band", ""),
+            ("offset", "0"),
         ] {
             if q["params"].as_str().unwrap().split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".to_string(), format!("{name}={value}")]);

@@ -111,12 +111,11 @@ pub fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body
     let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
     let mut lines = head.lines();
     let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
     let mut body = raw[head_end + 4..].to_vec();
-    let length = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok());
+    let length =
+        headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).and_then(|(_, v)| v.parse().ok());
     match length {
         Some(n) => {
             while body.len() < n {
@@ -512,7 +511,10 @@ fn load_test_ten_thousand_requests_at_64_concurrent() {
     assert_eq!(errors, 0, "errors under load");
     let mut all: Vec<f64> = results.iter().map(|r| r.1).collect();
     let (p50, p99) = percentiles(&mut all);
-    eprintln!("load: {total} requests, {concurrency} concurrent, {wall:.2} s ({:.0} req/s), 0 errors: p50 {p50:.2} ms, p99 {p99:.2} ms", total as f64 / wall);
+    eprintln!(
+        "load: {total} requests, {concurrency} concurrent, {wall:.2} s ({:.0} req/s), 0 errors: p50 {p50:.2} ms, p99 {p99:.2} ms",
+        total as f64 / wall
+    );
     for group in ["/api/dashboard", "/api/customers/search"] {
         let mut ms: Vec<f64> = results.iter().filter(|r| r.0.starts_with(group)).map(|r| r.1).collect();
         let (a, b) = percentiles(&mut ms);
@@ -546,5 +548,8 @@ fn load_test_ten_thousand_requests_at_64_concurrent() {
     fresh("Customer 360", ids);
     fresh("kpis (another period)", (31..41).map(|d| format!("/api/dashboard/kpis?period_days={d}")).collect());
     fresh("alerts (another limit)", (40..50).map(|n| format!("/api/dashboard/alerts?limit={n}")).collect());
-    fresh("customer-health via filter", (1..11).map(|p| format!("/api/customers/filter?stage=Active&page={p}")).collect());
+    fresh(
+        "customer-health via filter",
+        (1..11).map(|p| format!("/api/customers/filter?stage=Active&page={p}")).collect(),
+    );
 }

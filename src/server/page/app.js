@@ -36,17 +36,20 @@ function card(label, value, change) {
   if (change) c.append(el("div", change, "change"));
   return c;
 }
-function changeText(k) {
-  if (!k || k.change_pct === null || k.change_pct === undefined) return "";
+// The card shows the figure on the date; the line under it the last 30 days against the 30 before.
+function changeText(k, isMoney) {
+  if (!k || k.current === null || k.current === undefined) return "";
+  const now = isMoney ? money(k.current) : count(k.current);
+  if (k.change_pct === null || k.change_pct === undefined) return "last 30 days: " + now;
   const p = Number(k.change_pct);
-  return (p >= 0 ? "▲ " : "▼ ") + Math.abs(p).toFixed(1) + "% vs previous 30 days";
+  return "last 30 days: " + now + " (" + (p >= 0 ? "▲ " : "▼ ") + Math.abs(p).toFixed(1) + "% vs the 30 before)";
 }
 
 async function loadDashboard() {
   const [d, k] = await Promise.all([api("/api/dashboard"), api("/api/dashboard/kpis").catch(() => null)]);
   currency = d.currency || currency;
   const kp = d.kpis || {};
-  const ch = (name) => changeText(k && k.kpis ? k.kpis[name] : null);
+  const ch = (name) => changeText(k && k.kpis ? k.kpis[name] : null, name === "revenue");
   $("kpis").replaceChildren(
     card("Customers", count(kp.customers), ch("customers")),
     card("Active", count(kp.active), ch("active")),

@@ -2,13 +2,13 @@
 -- customers (notes, tags). The activity log is a file beside the database (audit.jsonl), so that
 -- a server holding the database read-only can still append to it.
 
-CREATE TABLE users (
+CREATE TABLE IF NOT EXISTS users (
     name        VARCHAR PRIMARY KEY,
     role        VARCHAR NOT NULL,          -- admin, analyst or viewer
     created_at  TIMESTAMP NOT NULL
 );
 
-CREATE TABLE api_tokens (
+CREATE TABLE IF NOT EXISTS api_tokens (
     token_id    VARCHAR PRIMARY KEY,       -- the public part of the token (scudo_<token_id>_<secret>)
     user_name   VARCHAR,
     role        VARCHAR NOT NULL,
@@ -17,7 +17,7 @@ CREATE TABLE api_tokens (
     revoked_at  TIMESTAMP
 );
 
-CREATE TABLE customer_notes (
+CREATE TABLE IF NOT EXISTS customer_notes (
     note_id     BIGINT PRIMARY KEY,
     customer_id VARCHAR NOT NULL,
     body        VARCHAR NOT NULL,
@@ -26,7 +26,7 @@ CREATE TABLE customer_notes (
     updated_at  TIMESTAMP
 );
 
-CREATE TABLE customer_tags (
+CREATE TABLE IF NOT EXISTS customer_tags (
     customer_id VARCHAR NOT NULL,
     tag         VARCHAR NOT NULL,
     author      VARCHAR NOT NULL,

@@ -301,12 +301,21 @@ async fn profile(
     answer(&s, format!("profile:{id}"), move |o| {
         let (store, catalog, ctx) = o.read()?;
         let extra = [("customer_id", Param::Text(id.clone()))];
-        let prof = catalog.run_with(store, "customers.360", ctx, &extra)?;
+        let memo = memoize_profile(store, catalog, ctx, &extra);
+        let result = (|| {
+            let prof = catalog.run_with(store, "customers.360", ctx, &extra)?;
+            let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
+            let orders = catalog.run_with(store, "customers.orders", ctx, &extra)?;
+            Ok::<_, anyhow::Error>((prof, actions, orders))
+        })();
+        // The macro is shared by every later request: put the real one back.
+        if memo && let Some(f) = catalog.get("customers.profile") {
+            store.execute(&f.sql, &[], &f.location())?;
+        }
+        let (prof, actions, orders) = result?;
         if prof.rows.is_empty() {
             return Err(crate::error::user(format!("no customer `{id}`")));
         }
-        let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
-        let orders = catalog.run_with(store, "customers.orders", ctx, &extra)?;
         let run = crate::queries::scores::latest_run(store, catalog, ctx)?;
         let mut v = parse(output::customer::render(&prof, &actions, &orders, run.as_ref(), ctx, Format::Json))?;
         let (notes, tags) = store.notes_and_tags(&id)?;
@@ -315,6 +324,34 @@ async fn profile(
         Ok(v)
     })
     .await
+}
+
+const PROFILE_CALL: &str = "customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, \
+                            $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)";
+
+/// The 360 and its actions both read `customer_profile(...)`, which ranks every customer: compute
+/// this customer's row once into a temp table and point the macro at it (as `scudo customer`
+/// does); true when the macro was replaced and must be restored.
+fn memoize_profile(
+    store: &crate::store::Store,
+    catalog: &crate::queries::Catalog,
+    ctx: &crate::queries::QueryContext,
+    extra: &[(&str, Param)],
+) -> bool {
+    let cache = format!("CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {PROFILE_CALL}");
+    let mut params = ctx.params();
+    params.extend(extra.iter().cloned());
+    let cached = catalog.prepare(store, &cache).and_then(|_| store.execute(&cache, &params, "the Customer 360"));
+    cached.is_ok()
+        && store
+            .execute(
+                "CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, \
+                 lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE \
+                 SELECT * FROM temp._profile WHERE customer_id = id",
+                &[],
+                "the Customer 360",
+            )
+            .is_ok()
 }
 
 async fn segment_customers(AxState(s): AxState<State>, Path(id): Path<String>) -> Response {

@@ -306,6 +306,14 @@ fn cli_notes_and_tags_show_in_the_360() {
     assert_eq!(p["notes"][0]["body"], "prefers phone");
     assert_eq!(p["tags"].as_array().unwrap().len(), 1);
     assert_eq!(p["tags"][0]["tag"], "winback");
+    // Two customers in a row: each 360 is the CLI's (the server memoizes one profile at a time).
+    for id in ["cust-000006", "cust-000007", "cust-000001", "cust-000006"] {
+        let api = get(&server.addr, &format!("/api/customers/{id}/profile"), Some(&server.session)).json();
+        let cli = s.ok(&["-w", w, "customer", id, "--format", "json"]).json();
+        for key in ["customer", "actions", "orders"] {
+            assert_eq!(api[key], cli[key], "{id} {key}");
+        }
+    }
 }
 
 /// Reads WebSocket messages until one satisfies `want`, or fails after `within`.

@@ -561,3 +561,27 @@ fn load_test_ten_thousand_requests_at_64_concurrent() {
         (1..11).map(|p| format!("/api/customers/filter?stage=Active&page={p}")).collect(),
     );
 }
+
+#[test]
+fn single_sign_on_through_a_proxy_header_when_configured() {
+    let (s, ws) = demo();
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "users", "add", "vera", "--role", "viewer"]);
+    // Off by default: the header means nothing.
+    let server = Server::start(&s, &ws);
+    assert_eq!(http(&server.addr, "GET", "/api/dashboard", &[("X-Forwarded-User", "vera")], None).status, 401);
+    drop(server);
+    let toml = std::fs::read_to_string(ws.join("scudo.toml")).unwrap();
+    assert!(toml.contains("trusted_user_header = \"\""), "off by default");
+    let on = toml.replace("trusted_user_header = \"\"", "trusted_user_header = \"X-Forwarded-User\"");
+    std::fs::write(ws.join("scudo.toml"), on).unwrap();
+    let server = Server::start(&s, &ws);
+    let a = &server.addr;
+    let who = http(a, "GET", "/api/session", &[("X-Forwarded-User", "vera")], None);
+    assert_eq!(who.status, 200);
+    assert_eq!(who.json()["role"], "viewer");
+    assert_eq!(http(a, "GET", "/api/dashboard", &[("X-Forwarded-User", "mallory")], None).status, 401);
+    let csrf = who.json()["csrf"].as_str().unwrap().to_string();
+    let h = [("X-Forwarded-User", "vera"), ("X-CSRF-Token", csrf.as_str())];
+    assert_eq!(http(a, "POST", "/api/customers/cust-000006/tags", &h, Some(r#"{"tag": "x"}"#)).status, 403);
+}

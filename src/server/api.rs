@@ -105,6 +105,19 @@ async fn answer(
     if let Some(r) = cached(s, &key) {
         return r;
     }
+    // One computation per answer: concurrent requests for it wait for the first, then read the
+    // cache (64 clients asking for the same search must not queue 64 queries).
+    let flight = {
+        let Ok(mut f) = s.inflight.lock() else { return error(StatusCode::INTERNAL_SERVER_ERROR, "lock poisoned") };
+        if f.len() > 10_000 {
+            f.retain(|_, m| std::sync::Arc::strong_count(m) > 1);
+        }
+        f.entry(key.clone()).or_default().clone()
+    };
+    let _turn = flight.lock().await;
+    if let Some(r) = cached(s, &key) {
+        return r;
+    }
     let generation = s.generation.load(std::sync::atomic::Ordering::SeqCst);
     match owner::ask(&s.db, f).await {
         Ok(v) => {

@@ -54,6 +54,8 @@ pub struct Shared {
     /// The last answer of each GET, served (marked stale) while a writer holds the database.
     pub cache: Mutex<HashMap<String, Value>>,
     announced: std::sync::atomic::AtomicBool,
+    /// Answers being computed, one lock each (api::answer).
+    pub inflight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Bumped at each reload: an answer computed before it is not cached after it.
     pub generation: std::sync::atomic::AtomicU64,
 }
@@ -133,6 +135,7 @@ pub fn state(ws: Workspace, opts: &Options, secret: String) -> Result<State> {
         cache: Default::default(),
         announced: Default::default(),
         generation: Default::default(),
+        inflight: Default::default(),
     });
     let _ = notifier.shared.set(Arc::downgrade(&shared));
     let _ = shared.db.send(owner::Msg::Warm);

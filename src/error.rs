@@ -74,6 +74,11 @@ fn strip_control(s: &str) -> String {
     s.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '?' } else { c }).collect()
 }
 
+/// The message of a user-facing error anywhere in `err`'s chain (`None` for internal errors).
+pub fn user_message(err: &anyhow::Error) -> Option<String> {
+    err.chain().find_map(|c| c.downcast_ref::<UserError>()).map(|u| u.0.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ pub mod models;
 pub mod output;
 pub mod queries;
 pub mod report;
+pub mod server;
 pub mod store;
 
 pub use error::Exit;

@@ -142,8 +142,78 @@ pub enum Command {
     Digest(DigestArgs),
     /// Write a synthetic shop's exports (Shopify, Stripe) with known model parameters, for tests and benchmarks
     Generate(GenerateArgs),
+    /// Serve the live dashboard, its JSON API and live events (127.0.0.1 only by default)
+    Serve(ServeArgs),
+    /// Users of `scudo serve` and their roles (admin, analyst, viewer)
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// API tokens for `scudo serve` (stored hashed; shown once)
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+    /// The activity log: sign-ins, customer views, exports and every change (who, when, what)
+    Audit(AuditArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `scudo serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; beyond loopback it needs tokens (`scudo tokens create`) or single sign-on
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub bind: std::net::SocketAddr,
+    /// Open the page in the default browser
+    #[arg(long)]
+    pub open: bool,
+}
+
+/// `scudo users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user with a role: admin (everything), analyst (read, notes and tags), viewer (read)
+    Add {
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// The users, their roles and how many live tokens each has
+    List {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Remove a user and revoke their tokens
+    Remove { name: String },
+}
+
+/// `scudo tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a token and print it alone on stdout, once (only its hash is kept)
+    Create {
+        /// The token's role: admin, analyst or viewer
+        #[arg(long)]
+        role: String,
+        /// The user it belongs to (`scudo users add`); none: a service token
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Revoke a token (its id, as `scudo tokens list` shows it, or the whole token)
+    Revoke { token: String },
+    /// The tokens: id, user, role, created, revoked (never the secret)
+    List {
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+/// `scudo audit`
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// How many of the newest entries; 0 lists every one
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// How results are printed.
@@ -305,6 +375,10 @@ pub enum CustomersAction {
 pub struct CustomerArgs {
     /// Customer id, email or name
     pub who: String,
+    /// Annotate instead of showing: `note "TEXT"`, `note edit ID "TEXT"`, `note remove ID`,
+    /// `tag add TAG`, `tag remove TAG`
+    #[arg(trailing_var_arg = true, value_name = "note|tag ...")]
+    pub change: Vec<String>,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
 }

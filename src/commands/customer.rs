@@ -49,7 +49,57 @@ fn memoize_profile(a: &Analysis, extra: &[(&str, Param)]) {
     }
 }
 
+/// `scudo customer WHO note|tag …`: notes and tags, logged in the activity log.
+fn annotate(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
+    let a = Analysis::open_for_writing(g, args.analysis.as_of.as_of)?;
+    let id = resolve(&a, &args.who)?;
+    let actor = crate::store::access::cli_actor();
+    let words: Vec<&str> = args.change.iter().map(String::as_str).collect();
+    let note_id = |s: &str| s.parse::<i64>().map_err(|_| user(format!("`{s}` is not a note id (a number)")));
+    let (action, detail) = match words.as_slice() {
+        ["note", "edit", n, text] => {
+            if !a.store.edit_note(note_id(n)?, text)? {
+                return Err(user(format!("no note {n}")));
+            }
+            ("note_edit", n.to_string())
+        }
+        ["note", "remove", n] => {
+            if !a.store.remove_note(note_id(n)?)? {
+                return Err(user(format!("no note {n}")));
+            }
+            ("note_remove", n.to_string())
+        }
+        ["note", text] => {
+            let n = a.store.add_note(&id, text, &actor)?;
+            eprintln!("note {n} added to {id}");
+            ("note_add", n.to_string())
+        }
+        ["tag", "add", tag] => {
+            a.store.add_tag(&id, tag, &actor)?;
+            ("tag_add", tag.to_string())
+        }
+        ["tag", "remove", tag] => {
+            if !a.store.remove_tag(&id, tag)? {
+                return Err(user(format!("{id} has no tag `{tag}`")));
+            }
+            ("tag_remove", tag.to_string())
+        }
+        _ => {
+            return Err(user(
+                "expected `note \"TEXT\"`, `note edit ID \"TEXT\"`, `note remove ID`, `tag add TAG` or `tag remove TAG`"
+                    .to_string(),
+            ));
+        }
+    };
+    crate::store::access::audit(a.store.path(), &actor, action, &id, &detail)?;
+    a.store.announce(serde_json::json!({"source": "annotation", "what": action, "customer_id": id}));
+    Ok(Exit::Ok)
+}
+
 pub fn run(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
+    if !args.change.is_empty() {
+        return annotate(args, g);
+    }
     let a = Analysis::open(g, args.analysis.as_of.as_of)?;
     let id = resolve(&a, &args.who)?;
     let extra = [("customer_id", Param::Text(id.clone()))];

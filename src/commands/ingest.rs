@@ -327,6 +327,11 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     if !args.dry_run {
         propose_timezone(&mut ws, &mut store, g.quiet)?;
     }
+    // A running `scudo serve` tells its pages at once (docs/serve.md); the files as --format json shows them.
+    if reports.iter().any(|r| matches!(r.outcome, Outcome::Imported)) {
+        let files: serde_json::Value = serde_json::from_str(&output::ingest::json(&reports)).unwrap_or_default();
+        store.announce(serde_json::json!({"source": "ingest", "what": files["files"]}));
+    }
     let failures: Vec<(&str, &str)> = reports
         .iter()
         .filter_map(|r| match &r.outcome {

@@ -1,6 +1,7 @@
 //! Stage 7: the commands, one file each. Orchestration only: they resolve the workspace, ask the
 //! stages for results and hand them to a renderer.
 
+pub mod access;
 pub mod analytics;
 pub mod check;
 pub mod completions;
@@ -18,6 +19,7 @@ pub mod query;
 pub mod rates;
 pub mod report;
 pub mod score;
+pub mod serve;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -56,6 +58,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Report(a) => report::run(a, g),
         Command::Digest(a) => digest::run(a, g),
         Command::Generate(a) => generate::run(a, g),
+        Command::Serve(a) => serve::run(a, g),
+        Command::Users(c) => access::users(c, g),
+        Command::Tokens(c) => access::tokens(c, g),
+        Command::Audit(a) => access::audit(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }

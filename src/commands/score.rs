@@ -59,6 +59,8 @@ pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
         parameters: &parameters_text,
     };
     let (run_id, scored) = a.store.record_scores(&run, &rows)?;
+    a.store.announce(json!({"source": "score", "what": {"run_id": run_id, "as_of": a.ctx.as_of.to_string()},
+                            "counts": {"customers": scored}}));
     let seconds = started.elapsed().as_secs_f64();
     let text = match args.output.format {
         Format::Json => output::json::to_string(&output::analytics::envelope(

@@ -29,6 +29,17 @@ pub struct Settings {
     pub freshness: FreshnessSettings,
     pub checks: CheckSettings,
     pub smtp: SmtpSettings,
+    pub serve: ServeSettings,
+}
+
+/// `scudo serve`: live-event thresholds and single sign-on through a reverse proxy.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSettings {
+    /// Total revenue levels (reporting currency) whose crossing is a live event.
+    pub revenue_thresholds: Vec<f64>,
+    /// The header a reverse proxy sets to the signed-in user (e.g. `X-Forwarded-User`); empty: off.
+    pub trusted_user_header: String,
 }
 
 /// How recent each kind of export must be (the `imports_fresh` check).

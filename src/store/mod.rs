@@ -4,12 +4,14 @@
 //! a database written by a newer scudo. Everything else asks the store: imports go through
 //! [`load`], questions through [`Store::query`], whose parameters are always bound.
 
+pub mod access;
 pub mod calendar;
 pub mod cell;
 pub mod checks;
 pub mod derived;
 pub mod load;
 pub mod outbox;
+pub mod owner;
 pub mod rates;
 pub mod scores;
 mod stage;
@@ -51,6 +53,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("data checks", include_str!("migrations/0011_checks.sql")),
     ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
     ("outbox", include_str!("migrations/0013_outbox.sql")),
+    ("access and notes", include_str!("migrations/0014_access.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -91,6 +94,9 @@ pub struct Store {
     macros: std::cell::RefCell<std::collections::HashSet<String>>,
     /// The currency and time zone derived values are computed in.
     reporting: derived::Reporting,
+    /// Set when a running `scudo serve` let go of the database for this process; dropped after
+    /// `conn` (fields drop in order), which hands the database back.
+    _lease: Option<owner::Lease>,
 }
 
 impl Store {
@@ -169,12 +175,20 @@ impl Store {
         let started = std::time::Instant::now();
         let wait = std::time::Duration::from_secs(LOCK_WAIT_SECONDS.load(std::sync::atomic::Ordering::Relaxed));
         let mut pause = std::time::Duration::from_millis(50);
+        let mut lease = None;
         let conn = loop {
             match Connection::open_with_flags(path, config()?) {
                 Ok(conn) => break conn,
                 Err(e) => {
                     let detail = e.to_string();
                     if is_lock_error(&detail) {
+                        // A running `scudo serve` holds it: ask it to let go (owner.rs).
+                        if lease.is_none()
+                            && let Some(l) = owner::Lease::ask(path)
+                        {
+                            lease = Some(l);
+                            continue;
+                        }
                         if started.elapsed() < wait {
                             std::thread::sleep(pause.min(wait.saturating_sub(started.elapsed())));
                             pause = (pause * 2).min(std::time::Duration::from_millis(500));
@@ -194,8 +208,13 @@ impl Store {
                 }
             }
         };
-        let mut store =
-            Store { conn, path: path.to_path_buf(), macros: Default::default(), reporting: Default::default() };
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            macros: Default::default(),
+            reporting: Default::default(),
+            _lease: lease,
+        };
         if migrate {
             store.migrate()?;
         }
@@ -438,6 +457,16 @@ impl Store {
         move || handle.interrupt()
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Tells a running `scudo serve` what was just committed (it sends `data_changed` at once).
+    pub fn announce(&self, what: serde_json::Value) {
+        owner::announce(&self.path, what);
+    }
+
     /// The connection, for the loader in this module only.
     pub(crate) fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
@@ -490,7 +519,7 @@ fn lock_message(path: &Path, detail: &str, waited: u64) -> String {
         None => "another process".to_string(),
     };
     format!(
-        "the workspace database {} is in use by {holder}, which is writing to it; waited {waited}s. \
+        "the workspace database {} is in use by {holder}; waited {waited}s for it. \
          Let it finish and run this command again, or pass --wait SECONDS to wait longer",
         path.display()
     )

@@ -38,6 +38,9 @@ fn every_builtin_query_runs_on_the_demo() {
             ("unit_days", "7"),
             ("weeks", "12"),
             ("months", "12"),
+            ("rfm_group", ""),
+            ("churn_band", ""),
+            ("offset", "0"),
         ] {
             if q["params"].as_str().unwrap().split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".to_string(), format!("{name}={value}")]);

@@ -3,6 +3,7 @@
 mod harness;
 
 mod analytics;
+mod browser;
 mod checks;
 mod corpus;
 mod data_end;
@@ -21,3 +22,4 @@ mod report;
 mod scale;
 mod scores;
 mod smtp;
+mod serve;

@@ -2,6 +2,7 @@
 //! stages for results and hand them to a renderer.
 
 pub mod analytics;
+pub mod ask;
 pub mod check;
 pub mod completions;
 pub mod customer;
@@ -11,6 +12,7 @@ pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
 pub mod query;
@@ -46,6 +48,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Cohorts(a) => analytics::cohorts(a, g),
         Command::Customers(a) => analytics::customers(a, g),
         Command::Customer(a) => customer::run(a, g),
+        Command::Insights(a) => insights::run(a, g),
+        Command::Ask(a) => ask::run(a, g),
         Command::Score(a) => score::run(a, g),
         Command::Churn(a) => analytics::scores("scores.churn", a, g),
         Command::Clv(a) => analytics::scores("scores.clv", a, g),
@@ -80,6 +84,8 @@ pub(crate) struct Analysis {
     pub store: Store,
     pub catalog: crate::queries::Catalog,
     pub ctx: crate::queries::QueryContext,
+    /// The workspace directory (its `report-templates/` override the built-in ones).
+    pub root: std::path::PathBuf,
 }
 
 impl Analysis {
@@ -104,7 +110,7 @@ impl Analysis {
         let day = as_of(as_of_flag, &ws)?;
         let ctx = crate::queries::QueryContext::new(&store, day, ws.settings.health.clone())?;
         note_unconverted(&store, &catalog, &ctx, g.quiet)?;
-        Ok(Analysis { settings: ws.settings, store, catalog, ctx })
+        Ok(Analysis { settings: ws.settings, store, catalog, ctx, root: ws.root })
     }
 
     pub fn run(&self, id: &str, extra: &[(&str, crate::store::Param)]) -> Result<crate::store::ResultSet> {

@@ -110,9 +110,15 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// The numbers that match no fact.
+    /// The numbers that match no fact, each once, in order.
     pub fn unmatched(&self) -> Vec<&str> {
-        self.numbers.iter().filter(|c| c.fact.is_none()).map(|c| c.text.as_str()).collect()
+        let mut out: Vec<&str> = Vec::new();
+        for c in self.numbers.iter().filter(|c| c.fact.is_none()) {
+            if !out.contains(&c.text.as_str()) {
+                out.push(&c.text);
+            }
+        }
+        out
     }
 
     pub fn passed(&self) -> bool {

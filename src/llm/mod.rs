@@ -67,7 +67,8 @@ pub struct Ask<'a> {
 
 /// The messages of the first request: the system rules, then the use's prompt with the facts.
 pub fn messages(ask: &Ask) -> Result<Vec<Message>> {
-    let facts = serde_json::to_string_pretty(&ask.facts)?;
+    // Compact: a small local model reads every token of it before its first word.
+    let facts = serde_json::to_string(&ask.facts)?;
     let mut vars: Vec<(&str, &str)> = vec![("facts", facts.as_str()), ("max_words", "150")];
     vars.extend(ask.vars.iter().map(|(k, v)| (*k, v.as_str())));
     Ok(vec![
@@ -156,7 +157,7 @@ pub async fn narrate(ep: &Endpoint, ask: &Ask<'_>, extra_facts: &str, on: &mut d
         on(Event::Checked(&a));
         let passed = a.unmatched.is_empty();
         let text = a.text.clone();
-        let listed = a.unmatched.join(", ");
+        let listed = listing(&a.unmatched);
         out.attempts.push(a);
         if passed {
             out.text = Some(text);
@@ -184,4 +185,13 @@ pub fn describe(e: &LlmError) -> String {
 /// The model's one-shot answer (for a free question's SQL): the whole text, not streamed.
 pub async fn complete(ep: &Endpoint, msgs: &[Message]) -> Result<String, LlmError> {
     Ok(client::chat(ep, msgs, &mut |_| {}).await?.text)
+}
+
+/// `5, 8, 13` — at most ten, then how many more.
+pub fn listing(numbers: &[String]) -> String {
+    let mut s = numbers.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    if numbers.len() > 10 {
+        s += &format!(" and {} more", numbers.len() - 10);
+    }
+    s
 }

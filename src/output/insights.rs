@@ -20,9 +20,9 @@ pub fn verdict(a: &Attempt, last: bool) -> String {
         let n = a.numbers.len();
         format!("\n\n✓ {} checked against scudo's facts\n", super::count(n as u64, "number", "numbers"))
     } else if last {
-        format!("\n\n✗ numbers that match no fact: {}\n", a.unmatched.join(", "))
+        format!("\n\n✗ numbers that match no fact: {}\n", crate::llm::listing(&a.unmatched))
     } else {
-        format!("\n\n✗ numbers that match no fact: {}; asking the model again\n\n", a.unmatched.join(", "))
+        format!("\n\n✗ numbers that match no fact: {}; asking the model again\n\n", crate::llm::listing(&a.unmatched))
     }
 }
 

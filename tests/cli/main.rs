@@ -12,6 +12,7 @@ mod exit_codes;
 mod export;
 mod foundation;
 mod ingest;
+mod insights;
 mod numbers;
 mod queries;
 mod readme;

@@ -44,11 +44,11 @@ impl Placeholders {
     pub fn hold_back(text: &str) -> usize {
         const WORD: &str = "Customer ";
         // The last `C` that starts a word (the `C` of `Customer AC` does not).
-        let starts = text
+        let mut starts = text
             .match_indices('C')
             .map(|(at, _)| at)
             .filter(|&at| text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric()));
-        if let Some(at) = starts.last() {
+        if let Some(at) = starts.next_back() {
             let tail = &text[at..];
             if WORD.starts_with(tail) {
                 return tail.len();

@@ -252,7 +252,9 @@ fn a_wrong_number_is_asked_again_then_never_printed_as_checked() {
 #[test]
 fn each_error_class_says_what_to_do_and_falls_back() {
     let (s, ws) = demo();
-    let cases: Vec<(Vec<Answer>, Vec<(&str, &str)>, &str)> = vec![
+    // (the script, environment variables, what stderr must say)
+    type Case<'a> = (Vec<Answer>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![status(500, "", "boom")], vec![("SCUDO_LLM_MAX_RETRIES", "1")], "kept answering 500 after 2 tries: boom"),
         (vec![status(401, "", "bad key")], vec![("SCUDO_LLM_API_KEY_ENV", "SHOP_LLM_KEY"), ("SHOP_LLM_KEY", "sk-secret-123")], "check the key in the environment variable `SHOP_LLM_KEY`"),
         (vec![status(404, "", "The model `smollm2` does not exist")], vec![], "does not know the model `smollm2`"),

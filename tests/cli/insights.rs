@@ -148,6 +148,11 @@ impl Misbehaving {
                 let Some(req) = read_request(&mut stream) else { continue };
                 seen.lock().unwrap().push((req, Instant::now()));
                 let Answer(bytes) = &script[n.min(script.len() - 1)];
+                if bytes.as_slice() == b"HANG" {
+                    // Accept and say nothing: the client's timeout must end it.
+                    std::thread::sleep(Duration::from_secs(5));
+                    continue;
+                }
                 let _ = stream.write_all(bytes);
                 let _ = stream.flush();
             }
@@ -276,6 +281,13 @@ fn each_error_class_says_what_to_do_and_falls_back() {
             assert!(server.bodies()[0].to_lowercase().contains("authorization: bearer sk-secret-123"));
         }
     }
+    // A server that never answers: the timeout, not a hang.
+    let server = Misbehaving::start(vec![Answer(b"HANG".to_vec())]);
+    let started = Instant::now();
+    let r = with_model(&s, &ws, &server.url, &["insights"], &[("SCUDO_LLM_TIMEOUT_SECONDS", "1")]);
+    assert_eq!(r.code, 0);
+    assert!(r.stderr.contains("did not answer within 1 s ([llm] timeout_seconds)"), "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     // Nobody listening.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let r = with_model(&s, &ws, &format!("http://127.0.0.1:{port}/v1"), &["insights"], &[]);

@@ -3,9 +3,10 @@
 //! The modules read in data-flow order: the command line is parsed (`cli`) and resolved into a
 //! workspace and settings (`config`); exports are read into canonical records (`ingest`) and
 //! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`) and check the
-//! data (`checks`); results are rendered for people and machines (`output`); templates turn them
-//! into HTML reports and emails (`report`), and messages leave through one outbox (`deliver`).
-//! `commands` is the one place wiring them together.
+//! data (`checks`); results are rendered for people and machines (`output`); `insights` turns
+//! results into facts and narratives, and `llm` lets a language model phrase them, every number
+//! checked; templates turn them into HTML reports and emails (`report`), and messages leave through
+//! one outbox (`deliver`). `commands` is the one place wiring them together.
 
 pub mod checks;
 pub mod cli;
@@ -16,6 +17,8 @@ pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod insights;
+pub mod llm;
 pub mod models;
 pub mod output;
 pub mod queries;

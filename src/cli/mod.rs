@@ -113,6 +113,12 @@ pub enum Command {
     Customers(CustomersArgs),
     /// Customer 360: profile, history, behaviour, scores and next best actions
     Customer(CustomerArgs),
+    /// The shop's narrative: what changed, who needs attention and why, what to do (scudo's own,
+    /// or a language model's from [llm] with every number checked)
+    Insights(InsightsArgs),
+    /// Ask in plain language: "which customers are at risk?", "analyse Mike Johnson", "what should I
+    /// do about at-risk customers?"; other questions become one read-only SQL query (needs [llm])
+    Ask(AskArgs),
     /// Score every customer (stage, segments, RFM, churn, CLV) and store the scores in the history
     Score(AnalysisArgs),
     /// Customers by churn risk, from the latest scoring run
@@ -379,8 +385,58 @@ pub struct CustomerArgs {
     /// `tag add TAG`, `tag remove TAG`
     #[arg(trailing_var_arg = true, value_name = "note|tag ...")]
     pub change: Vec<String>,
+    /// Add insights and recommendations in words (streamed from [llm] when configured, checked)
+    #[arg(long)]
+    pub insights: bool,
+    #[command(flatten)]
+    pub llm: LlmArgs,
     #[command(flatten)]
     pub analysis: AnalysisArgs,
+}
+
+/// How a narrative is written.
+#[derive(Debug, Args)]
+pub struct LlmArgs {
+    /// Print exactly the request that would be sent to the model (JSON), and send nothing
+    #[arg(long)]
+    pub show_prompt: bool,
+    /// Write scudo's own narrative even when [llm] is configured (no network)
+    #[arg(long)]
+    pub no_llm: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InsightsArgs {
+    /// Length of the period compared with the one before, in days, ending on --as-of
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(i64).range(1..=3660))]
+    pub period_days: i64,
+    /// Describe this segment's customers (id or name) instead of every segment
+    #[arg(long, value_name = "ID")]
+    pub segment: Option<String>,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// The question, in quotes
+    pub question: String,
+    /// For a free question: show the SQL the model wrote (validated) and stop
+    #[arg(long)]
+    pub sql_only: bool,
+    /// For a free question: at most this many rows of its query
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+    pub limit: i64,
+    #[command(flatten)]
+    pub llm: LlmArgs,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use crate::output;
 use crate::store::Param;
 
 /// The one customer `who` names: an exact id, email or name, or the single best match.
-fn resolve(a: &Analysis, who: &str) -> Result<String> {
+pub(crate) fn resolve(a: &Analysis, who: &str) -> Result<String> {
     let rs = a.search(who, 5)?;
     let q = "customers.search";
     let (id, name, score) = (rs.require("customer_id", q)?, rs.require("name", q)?, rs.require("score", q)?);
@@ -118,6 +118,22 @@ pub fn run(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
         && let Some(w) = output::scores::stale_warning(id, &scored_by("scored_as_of").to_text(), age, a.ctx.as_of)
     {
         output::scores::warn(&w);
+    }
+    if args.insights {
+        let mut f = crate::insights::facts::Facts::new(crate::insights::facts::Use::Customer, &a.ctx);
+        crate::insights::facts::customer(&a.store, &a.catalog, &a.ctx, &id, &mut f)?;
+        if args.analysis.output.format == crate::cli::Format::Table && !args.llm.show_prompt {
+            output::emit(&output::customer::render(
+                &profile,
+                &actions,
+                &orders,
+                run.as_ref(),
+                &a.ctx,
+                args.analysis.output.format,
+            ))?;
+            output::emit("\nInsights\n")?;
+        }
+        return super::insights::narrate(&a, &f, None, &args.llm, args.analysis.output.format, g);
     }
     let text = output::customer::render(&profile, &actions, &orders, run.as_ref(), &a.ctx, args.analysis.output.format);
     output::emit(&text)?;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod ask;
 pub mod check;
 pub mod completions;
 pub mod customer;
@@ -13,6 +14,7 @@ pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod init;
+pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
 pub mod query;
@@ -50,6 +52,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Cohorts(a) => analytics::cohorts(a, g),
         Command::Customers(a) => analytics::customers(a, g),
         Command::Customer(a) => customer::run(a, g),
+        Command::Insights(a) => insights::run(a, g),
+        Command::Ask(a) => ask::run(a, g),
         Command::Score(a) => score::run(a, g),
         Command::Churn(a) => analytics::scores("scores.churn", a, g),
         Command::Clv(a) => analytics::scores("scores.clv", a, g),
@@ -87,6 +91,7 @@ pub(crate) fn open_workspace(g: &crate::cli::GlobalArgs) -> Result<(Workspace, S
 /// An opened workspace ready for analytics: store, catalog (macros registered) and parameters.
 pub(crate) struct Analysis {
     pub settings: crate::config::Settings,
+    /// The workspace directory (its `queries/` and `report-templates/` override the built-in ones).
     pub root: std::path::PathBuf,
     pub store: Store,
     pub catalog: crate::queries::Catalog,

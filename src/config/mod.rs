@@ -30,6 +30,7 @@ pub struct Settings {
     pub checks: CheckSettings,
     pub smtp: SmtpSettings,
     pub serve: ServeSettings,
+    pub llm: LlmSettings,
 }
 
 /// `scudo serve`: live-event thresholds and single sign-on through a reverse proxy.
@@ -40,6 +41,23 @@ pub struct ServeSettings {
     pub revenue_thresholds: Vec<f64>,
     /// The header a reverse proxy sets to the signed-in user (e.g. `X-Forwarded-User`); empty: off.
     pub trusted_user_header: String,
+}
+
+/// The language model that phrases insights (`[llm]`); none when `base_url` is empty.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    /// An OpenAI-compatible API root (`http://127.0.0.1:11434/v1`); empty: no model.
+    pub base_url: String,
+    pub model: String,
+    /// The *name* of the environment variable holding the API key; empty: no key is sent.
+    pub api_key_env: String,
+    pub timeout_seconds: u64,
+    pub max_tokens: u32,
+    pub temperature: f64,
+    pub max_retries: u32,
+    /// Send customer names, emails, phones and ids to the model (else placeholders).
+    pub share_customer_data: bool,
 }
 
 /// How recent each kind of export must be (the `imports_fresh` check).

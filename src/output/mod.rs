@@ -8,6 +8,7 @@ pub mod customer;
 pub mod dashboard;
 pub mod export;
 pub mod ingest;
+pub mod insights;
 pub mod json;
 pub mod junit;
 pub mod rates;

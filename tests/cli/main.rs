@@ -14,6 +14,7 @@ mod exit_codes;
 mod export;
 mod foundation;
 mod ingest;
+mod insights;
 mod numbers;
 mod queries;
 mod readme;

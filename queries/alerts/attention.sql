@@ -7,6 +7,11 @@
 --   days_since_last_order   days since the latest purchase
 --   typical_gap_days        their usual days between purchases (NULL for one-time buyers)
 --   revenue, orders         lifetime net revenue and purchases
+--   churn_probability, churn_band   from the latest scoring run on or before as_of (empty when never scored)
+WITH run AS (
+    SELECT run_id FROM score_runs WHERE as_of <= CAST($as_of AS DATE) ORDER BY as_of DESC, run_id DESC LIMIT 1
+),
+scores AS (SELECT c.customer_id, c.churn_probability, c.churn_band FROM customer_scores c JOIN run USING (run_id))
 SELECT
     customer_id,
     name,
@@ -21,7 +26,10 @@ SELECT
     days_since_last_order,
     typical_gap_days,
     revenue,
-    orders
+    orders,
+    round(s.churn_probability, 3) AS churn_probability,
+    s.churn_band
 FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
+LEFT JOIN scores s USING (customer_id)
 WHERE stage IN ('At-Risk', 'Dormant')
 ORDER BY stage_order, revenue DESC, customer_id;

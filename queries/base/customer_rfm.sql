@@ -3,6 +3,7 @@
 -- params: customer_id TEXT, as_of DATE, currency TEXT
 -- columns:
 --   customer_id, recency_score, frequency_score, monetary_score, rfm   as in base.rfm
+--   rfm_group   the named group of base.rfm_groups
 -- A table macro: read it as `FROM customer_rfm($customer_id, $as_of, $currency)`.
 -- percent_rank() is (number of buyers ranked strictly before − 0) / (buyers − 1); counting them
 -- gives the same double, so the same scores, for one customer at the cost of one pass over the facts.
@@ -31,5 +32,6 @@ scored AS (
     FROM me, counts c
 )
 SELECT customer_id, recency_score, frequency_score, monetary_score,
-       recency_score::VARCHAR || frequency_score::VARCHAR || monetary_score::VARCHAR AS rfm
+       recency_score::VARCHAR || frequency_score::VARCHAR || monetary_score::VARCHAR AS rfm,
+       rfm_group(recency_score, frequency_score, monetary_score) AS rfm_group
 FROM scored;

@@ -5,7 +5,7 @@
 --   customer_id, name, email, phone, company, city, region, country, customer_since, accepts_marketing, tags, sources
 --   stage, orders, revenue, average_order_value, first_order_at, last_order_at, days_since_last_order, typical_gap_days
 --   preferred_channel (+ _pct of orders), top_category (+ _pct of item revenue), discounted_orders, discount_pct
---   recency_score, frequency_score, monetary_score, rfm
+--   recency_score, frequency_score, monetary_score, rfm, rfm_group
 --   scored_as_of, churn_probability, churn_band, churn_method, churn_reasons, clv, clv_trend   from the latest `scudo score` run on or before as_of
 -- A table macro: read it as `FROM customer_profile($customer_id, $as_of, $currency, ...)`.
 CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE
@@ -47,7 +47,7 @@ SELECT
     round(100.0 * (SELECT v FROM cat) / NULLIF((SELECT sum(line_total) FROM items WHERE category IS NOT NULL), 0))::INTEGER AS top_category_pct,
     (SELECT count(*) FROM o WHERE discount_total > 0) AS discounted_orders,
     round(100.0 * (SELECT count(*) FROM o WHERE discount_total > 0) / NULLIF(st.orders, 0))::INTEGER AS discount_pct,
-    r.recency_score, r.frequency_score, r.monetary_score, r.rfm,
+    r.recency_score, r.frequency_score, r.monetary_score, r.rfm, r.rfm_group,
     (SELECT run_as_of FROM latest) AS scored_as_of,
     (SELECT churn_probability FROM latest) AS churn_probability,
     (SELECT churn_band FROM latest) AS churn_band,

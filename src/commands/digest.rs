@@ -42,7 +42,8 @@ pub fn run(args: &DigestArgs, g: &GlobalArgs) -> Result<Exit> {
     };
     let queries_done = std::time::Instant::now();
     let lib = Library::load(Some(&a.root.join("report-templates")))?;
-    let prepared = report::prepare(&lib, &args.template, &args.params, &a.store, &a.catalog, &a.ctx)?;
+    let mut prepared = report::prepare(&lib, &args.template, &args.params, &a.store, &a.catalog, &a.ctx)?;
+    super::insights::add_to_report(&a, &mut prepared)?;
     let after_queries = std::time::Instant::now();
     let digest = email::build(&lib, &prepared)?;
     let mut messages = Vec::new();

@@ -117,6 +117,67 @@ pub(crate) fn narrate(
     Ok(Exit::Ok)
 }
 
+/// The narrative a template asks for (`insights = "shop"` in its front matter), as the template
+/// reads it: `text`, its `paragraphs` (each a list of `lines`), who wrote it (`scudo`, or the model when `[llm]` is set and
+/// every number it wrote matched a fact) and, when the model's text was not used, why.
+pub(crate) fn for_template(a: &Analysis, kind: &str, period_days: i64, location: &str) -> Result<serde_json::Value> {
+    let f = match kind {
+        "shop" => shop(a, period_days, None)?,
+        other => return Err(user(format!("{location}: insights = \"{other}\": the one kind is \"shop\""))),
+    };
+    let deterministic = narrative::write(&f);
+    let mut text = deterministic.clone();
+    let mut by = "scudo".to_string();
+    let mut fallback: Option<String> = None;
+    let mut numbers_checked = 0;
+    if let Some(ep) = llm::endpoint(&a.settings.llm)? {
+        let mut places = Placeholders::default();
+        let seen = if a.settings.llm.share_customer_data { f.clone() } else { f.redacted(&mut places) };
+        let dir = a.root.join("report-templates").join("llm");
+        let vars = vec![
+            ("as_of", f.as_of.clone()),
+            ("currency", f.currency.clone()),
+            ("question", String::new()),
+            ("sql", String::new()),
+        ];
+        let ask = llm::Ask { prompt: f.use_.prompt(), facts: seen.to_json(), vars, dir: Some(&dir), places: &places };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let n = rt.block_on(llm::narrate(&ep, &ask, "", &mut |_| {}))?;
+        match n.text {
+            Some(t) => {
+                numbers_checked = n.attempts.last().map_or(0, |at| at.numbers.len());
+                text = t;
+                by = format!("model {}", ep.model);
+            }
+            None => fallback = n.fallback,
+        }
+    }
+    // Paragraphs of lines, so an HTML template can keep the line breaks of a list.
+    let paragraphs: Vec<serde_json::Value> = text
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| serde_json::json!({"lines": p.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>()}))
+        .collect();
+    Ok(serde_json::json!({
+        "text": text.trim(),
+        "paragraphs": paragraphs,
+        "by": by,
+        "numbers_checked": numbers_checked,
+        "fallback": fallback,
+    }))
+}
+
+/// Adds the narrative `prepared`'s front matter asks for to the data it is rendered from.
+pub(crate) fn add_to_report(a: &Analysis, prepared: &mut crate::report::Prepared) -> Result<()> {
+    let Some(kind) = prepared.front.insights.clone() else { return Ok(()) };
+    let period_days = prepared.data["params"]["period_days"].as_str().and_then(|d| d.parse().ok()).unwrap_or(7);
+    let value = for_template(a, &kind, period_days, &prepared.html.location)?;
+    if let Some(doc) = prepared.data.as_object_mut() {
+        doc.insert("insights".into(), value);
+    }
+    Ok(())
+}
+
 /// What `--show-prompt` shows when no model is configured.
 fn placeholder_endpoint(s: &crate::config::LlmSettings) -> llm::client::Endpoint {
     llm::client::Endpoint {

@@ -12,7 +12,8 @@ use crate::report::{self, templates::Library};
 pub fn run(args: &ReportArgs, g: &GlobalArgs) -> Result<Exit> {
     let a = Analysis::open(g, args.as_of.as_of)?;
     let lib = Library::load(Some(&a.root.join("report-templates")))?;
-    let prepared = report::prepare(&lib, &args.template, &args.params, &a.store, &a.catalog, &a.ctx)?;
+    let mut prepared = report::prepare(&lib, &args.template, &args.params, &a.store, &a.catalog, &a.ctx)?;
+    super::insights::add_to_report(&a, &mut prepared)?;
     let text = match args.format {
         ReportFormat::Json => output::json::to_string(&prepared.data),
         ReportFormat::Html => report::report_html(&lib, &prepared)?,

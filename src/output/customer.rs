@@ -140,8 +140,9 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
     out.push_str("\nScores\n");
     if !t("rfm").is_empty() {
         out.push_str(&format!(
-            "  RFM {} (recency {}, frequency {}, monetary {}; 5 is best)\n",
+            "  RFM {} {} (recency {}, frequency {}, monetary {}; 5 is best)\n",
             t("rfm"),
+            t("rfm_group"),
             t("recency_score"),
             t("frequency_score"),
             t("monetary_score")

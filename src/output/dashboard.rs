@@ -14,6 +14,14 @@ fn txt(rs: &ResultSet, row: &[Cell], col: &str) -> String {
     rs.col(col).map(|i| row[i].to_text()).unwrap_or_default()
 }
 
+/// "30% medium" from the latest scoring run; "not scored" before any `scudo score`.
+fn churn_risk(rs: &ResultSet, row: &[Cell]) -> String {
+    match rs.col("churn_probability").and_then(|i| row[i].as_f64()) {
+        Some(p) => format!("{:.0}% {}", p * 100.0, txt(rs, row, "churn_band")),
+        None => "not scored".to_string(),
+    }
+}
+
 /// The dashboard as text for a terminal.
 pub fn text(d: &Dashboard) -> String {
     let cur = &d.context.currency;
@@ -75,15 +83,16 @@ pub fn text(d: &Dashboard) -> String {
                     who,
                     txt(&d.alerts, r, "customer_id"),
                     txt(&d.alerts, r, "stage"),
+                    churn_risk(&d.alerts, r),
                     txt(&d.alerts, r, "reason"),
                     money_short(num(&d.alerts, r, "revenue"), cur),
                 ]
             })
             .collect();
         out.push_str(&indent(&table::render_text(
-            &["customer", "id", "stage", "reason", "revenue"].map(String::from),
+            &["customer", "id", "stage", "churn risk", "reason", "revenue"].map(String::from),
             &rows,
-            &[false, false, false, false, true],
+            &[false, false, false, true, false, true],
         )));
     }
     out.push_str(&format!("\nSegments by revenue ({})\n", d.segments.rows.len()));

@@ -108,6 +108,10 @@ pub struct FrontMatter {
     /// The charts: each drawn from a query's rows.
     #[serde(default)]
     pub charts: BTreeMap<String, ChartDecl>,
+    /// `insights = "shop"`: the shop's narrative (what changed, why, what to do) as `insights`,
+    /// written by scudo from the facts or, with `[llm]`, by the model with every number checked.
+    #[serde(default)]
+    pub insights: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -442,10 +442,17 @@ fn a_tiny_shop_gets_a_labelled_rule_based_churn_estimate() {
     assert_eq!(rows.len(), 10);
     assert!(rows.iter().all(|r| r["churn_method"].as_str().unwrap().starts_with("rule-based")));
     let p: Vec<f64> = rows.iter().map(|r| r["churn_probability"].as_f64().unwrap()).collect();
-    assert!(p.iter().all(|p| (p * 10.0 - (p * 10.0).round()).abs() < 1e-9), "coarse, no made-up precision: {p:?}");
+    assert!(p.iter().all(|p| (p * 20.0 - (p * 20.0).round()).abs() < 1e-9), "coarse, no made-up precision: {p:?}");
     let mike = json(&s, &ws, &["customer", "Mike Johnson"]);
-    // 57 days since his last order against a usual 47: overdue, so high (docs/models.md).
-    assert_eq!(mike["customer"]["churn_band"], "high");
+    // 57 days since his last order against a usual 47: 25%, medium, as the plan's 360 shows him.
+    assert_eq!(mike["customer"]["churn_probability"].as_f64(), Some(0.25), "{mike}");
+    assert_eq!(mike["customer"]["churn_band"], "medium");
+    assert_eq!(mike["customer"]["rfm_group"], "Loyal", "the 360 names the RFM group");
+    // The dashboard's alerts carry each customer's churn risk, as the plan's alert panel does.
+    let board = s.run_in(&ws, &["dashboard"]).stdout;
+    for line in ["Lisa Thompson  cust-000006  At-Risk  30% medium", "Mike Johnson   cust-000007  At-Risk  25% medium"] {
+        assert!(board.contains(line), "{line}\n{board}");
+    }
     assert!(mike["customer"]["churn_reasons"].as_str().unwrap().contains("discount dependence"));
     let clv = json(&s, &ws, &["clv"]);
     assert!(clv["rows"].as_array().unwrap().is_empty(), "no CLV without a model");

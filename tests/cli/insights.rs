@@ -402,3 +402,24 @@ fn a_real_local_model_streams_a_checked_or_replaced_narrative_and_never_sees_a_c
         assert!(n["fallback"].is_string());
     }
 }
+
+#[test]
+fn the_weekly_digest_opens_with_the_models_checked_narrative_or_scudos_own() {
+    let (s, ws) = demo();
+    // Revenue of the digest's 7 days on the demo is $433: a text with only that number passes.
+    let server = Misbehaving::start(vec![sse(&["Revenue was $433 this week; ", "Customer A needs a call."])]);
+    let doc = with_model(&s, &ws, &server.url, &["report", "weekly-digest", "--format", "json"], &[]).json();
+    assert_eq!(doc["insights"]["by"], "model smollm2", "{}", doc["insights"]);
+    assert_eq!(doc["insights"]["text"], "Revenue was $433 this week; Lisa Thompson needs a call.");
+    assert_eq!(doc["insights"]["numbers_checked"], 1);
+    let sent = server.bodies().join("\n");
+    assert!(!sent.contains("Lisa Thompson") && !sent.contains("@example.com"), "names stay on this machine");
+
+    // A number that matches nothing, twice: the digest carries scudo's own words and says why.
+    let server = Misbehaving::start(vec![sse(&["Revenue was $31,337."])]);
+    let doc = with_model(&s, &ws, &server.url, &["report", "weekly-digest", "--format", "json"], &[]).json();
+    assert_eq!(doc["insights"]["by"], "scudo");
+    assert!(doc["insights"]["fallback"].as_str().unwrap().contains("$31,337"), "{}", doc["insights"]);
+    assert!(!doc["insights"]["text"].as_str().unwrap().contains("31,337"));
+    assert!(doc["insights"]["text"].as_str().unwrap().contains("Lisa Thompson (At-Risk)"));
+}

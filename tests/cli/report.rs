@@ -47,6 +47,23 @@ fn every_builtin_template_renders_on_the_demo() {
     assert_eq!(d["data"]["alerts"][0]["name"], "Lisa Thompson");
     assert_eq!(d["data"]["checks"], serde_json::Value::Null, "no data checks run yet");
     assert_eq!(d["charts"]["revenue"]["values"].as_array().unwrap().len(), 12);
+    // The digest opens with the shop's narrative: scudo's own words without [llm], from the same
+    // facts as `scudo insights`, with each alert's churn risk from the scoring run.
+    assert_eq!(d["insights"]["by"], "scudo");
+    let own = s.ok(&["-w", w, "insights", "--period-days", "7"]).stdout;
+    assert_eq!(d["insights"]["text"].as_str().unwrap(), own.trim());
+    assert!(own.contains("Lisa Thompson (At-Risk)") && own.contains("churn risk 30% (medium)"), "{own}");
+    assert_eq!(d["data"]["alerts"][0]["churn_probability"].as_f64(), Some(0.3));
+    assert_eq!(d["data"]["alerts"][1]["name"], "Mike Johnson");
+    assert_eq!(d["data"]["alerts"][1]["churn_probability"].as_f64(), Some(0.25));
+    let html = s.ok(&["-w", w, "report", "weekly-digest"]).stdout;
+    assert!(html.contains(">In words</h2>") && html.contains("Written by scudo from the figures below."), "{html}");
+    assert!(html.contains("<br>- Lisa Thompson (At-Risk)"), "one line each, as in the text");
+    let eml = s.path().join("d.eml");
+    s.ok(&["-w", w, "digest", "--to", "owner@example.com", "--dry-run", "--save", eml.to_str().unwrap(), "-q"]);
+    let text = crate::smtp::inspect(&eml, None)["text"].as_str().unwrap().to_string();
+    assert!(text.contains("IN WORDS (written by scudo from the figures below)"), "the text part too: {text}");
+    assert!(text.contains("churn risk 25% (medium)"), "{text}");
     let c = s.ok(&["-w", w, "report", "customer", "--param", "customer_id=cust-000007"]).stdout;
     assert!(c.contains("Mike Johnson") && c.contains("At-Risk"), "{c}");
     let seg =

@@ -14,12 +14,14 @@ fn demo() -> (Scudo, PathBuf) {
     (s, ws)
 }
 
-/// The rule-based figure the docs promise (docs/models.md): the share of the usual gap elapsed,
-/// rounded to 10%, within 10–90%, from what the 360 itself shows.
-fn share_of_gap(customer: &serde_json::Value) -> f64 {
+/// The rule-based figure the docs promise (docs/models.md): the chance the customer has stopped,
+/// rounded to 5%, within 5–95%, from the days and usual gap the 360 itself shows.
+fn rule_estimate(customer: &serde_json::Value) -> f64 {
     let days = customer["days_since_last_order"].as_f64().unwrap();
     let gap = customer["typical_gap_days"].as_f64().unwrap();
-    ((days / gap * 10.0).round() / 10.0).clamp(0.1, 0.9)
+    // docs/models.md: P(stopped | silence) = p / (p + (1 − p)·e^(−days/gap)), p = 0.1, to 5%.
+    let stopped = 0.1 / (0.1 + 0.9 * (-days / gap).exp());
+    ((stopped * 20.0).round() / 20.0).clamp(0.05, 0.95)
 }
 
 #[test]
@@ -30,16 +32,18 @@ fn rule_based_scores_follow_the_documented_formula_and_say_so() {
     assert_eq!(run["models"]["min_repeat_buyers"], 30);
     let repeat = run["models"]["repeat_buyers"].as_i64().unwrap();
 
-    for (name, days, gap, p, band) in
-        [("Lisa Thompson", 65, 48, 0.9, "high"), ("Robert Wilson", 90, 147, 0.6, "medium")]
-    {
+    for (name, days, gap, p, band) in [
+        ("Lisa Thompson", 65, 48, 0.3, "medium"),
+        ("Mike Johnson", 57, 47, 0.25, "medium"),
+        ("Robert Wilson", 90, 147, 0.15, "low"),
+    ] {
         let (c, err) = json(&s, &ws, &["customer", name]);
         let c360 = &c["customer"];
         assert_eq!(
             (c360["days_since_last_order"].as_i64(), c360["typical_gap_days"].as_i64()),
             (Some(days), Some(gap))
         );
-        assert_eq!(c360["churn_probability"].as_f64(), Some(share_of_gap(c360)), "{name}: {c360}");
+        assert_eq!(c360["churn_probability"].as_f64(), Some(rule_estimate(c360)), "{name}: {c360}");
         assert_eq!(c360["churn_probability"].as_f64(), Some(p), "{name}");
         assert_eq!(c360["churn_band"], band, "{name}");
         assert_eq!(c360["score_method"], "rule-based");

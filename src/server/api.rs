@@ -319,13 +319,20 @@ async fn profile(
             let prof = catalog.run_with(store, "customers.360", ctx, &extra)?;
             let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
             let orders = catalog.run_with(store, "customers.orders", ctx, &extra)?;
-            Ok::<_, anyhow::Error>((prof, actions, orders))
+            // The same insights as `scudo customer ID --insights` writes without a model.
+            let mut f = crate::insights::facts::Facts::new(crate::insights::facts::Use::Customer, ctx);
+            let words = if crate::insights::facts::customer(store, catalog, ctx, &id, &mut f)? {
+                Some(crate::insights::narrative::write(&f))
+            } else {
+                None
+            };
+            Ok::<_, anyhow::Error>((prof, actions, orders, words))
         })();
         // The macro is shared by every later request: put the real one back.
         if memo && let Some(f) = catalog.get("customers.profile") {
             store.execute(&f.sql, &[], &f.location())?;
         }
-        let (prof, actions, orders) = result?;
+        let (prof, actions, orders, words) = result?;
         if prof.rows.is_empty() {
             return Err(crate::error::user(format!("no customer `{id}`")));
         }
@@ -334,6 +341,7 @@ async fn profile(
         let (notes, tags) = store.notes_and_tags(&id)?;
         v["notes"] = output::json::rows(&notes);
         v["tags"] = output::json::rows(&tags);
+        v["insights"] = json!({"text": words.as_deref().map(str::trim), "by": "scudo"});
         Ok(v)
     })
     .await

@@ -71,7 +71,8 @@ async function loadDashboard() {
     const li = el("li");
     const b = el("button", a.name || a.customer_id, "link");
     b.addEventListener("click", () => openCustomer(a.customer_id));
-    li.append(b, el("span", " · " + a.stage + " · " + money(a.revenue), "muted"), el("div", a.reason));
+    const risk = a.churn_probability == null ? "" : " · churn risk " + Math.round(100 * Number(a.churn_probability)) + "%";
+    li.append(b, el("span", " · " + a.stage + risk + " · " + money(a.revenue), "muted"), el("div", a.reason));
     return li;
   }));
   $("segments").tBodies[0].replaceChildren(...d.segments.map((s) => {
@@ -141,9 +142,15 @@ async function openCustomer(id) {
   body.push(dl([
     ["id", c.customer_id], ["email", c.email], ["phone", c.phone], ["company", c.company],
     ["orders", c.orders], ["revenue", c.revenue !== undefined ? money(c.revenue) : ""],
-    ["last order", c.last_order_at], ["churn risk", c.churn_probability], ["churn band", c.churn_band],
-    ["CLV", c.clv !== undefined && c.clv !== null ? money(c.clv) : ""], ["RFM", c.rfm],
+    ["last order", c.last_order_at],
+    ["churn risk", c.churn_probability == null ? "" : Math.round(100 * Number(c.churn_probability)) + "% (" + c.churn_band + ")"],
+    ["CLV", c.clv !== undefined && c.clv !== null ? money(c.clv) : ""], ["CLV trend", c.clv_trend],
+    ["RFM", c.rfm ? c.rfm + " " + (c.rfm_group || "") : ""],
   ]));
+  if (r.insights && r.insights.text) {
+    body.push(el("h3", "Insights"));
+    for (const p of r.insights.text.split(/\n+/)) if (p.trim()) body.push(el("p", p.trim()));
+  }
   body.push(el("h3", "Next best actions"));
   const acts = el("ul", null, "list");
   for (const a of r.actions || []) acts.append(el("li", a.action + " — " + a.reason));

@@ -9,6 +9,7 @@
 --   churn_band, churn_probability, clv   from the latest scoring run (empty when never scored)
 --   orders, revenue   on as_of
 --   scored_as_of      the date of the scoring run used, if any
+--   tags, notes       the team's own tags (sorted) and notes (oldest first, one per line) from `scudo serve` and `scudo customer ID tag|note`
 -- `segment` (id or name, any case) and `stage` filter; '' means all.
 WITH latest_run AS (
     SELECT run_id, as_of FROM score_runs WHERE as_of <= CAST($as_of AS DATE) ORDER BY as_of DESC, run_id DESC LIMIT 1
@@ -45,7 +46,10 @@ SELECT c.customer_id, c.email, c.first_name, c.last_name, c.name, c.phone, c.com
     COALESCE(w.scored_rfm, r.rfm) AS rfm,
     w.churn_band, round(w.churn_probability, 3) AS churn_probability, w.clv,
     w.orders, w.revenue,
-    (SELECT as_of FROM latest_run) AS scored_as_of
+    (SELECT as_of FROM latest_run) AS scored_as_of,
+    COALESCE((SELECT list(t.tag ORDER BY t.tag) FROM customer_tags t WHERE t.customer_id = c.customer_id), []) AS tags,
+    -- One cell, a line per note: a note may hold the list separator `;`.
+    (SELECT string_agg(n.body, chr(10) ORDER BY n.created_at, n.note_id) FROM customer_notes n WHERE n.customer_id = c.customer_id) AS notes
 FROM wanted w
 JOIN customers c ON c.customer_id = w.customer_id
 LEFT JOIN names n ON n.customer_id = w.customer_id

@@ -57,6 +57,8 @@ fn columns(target: Target) -> Vec<(&'static str, Source)> {
             "orders",
             "revenue",
             "scored_as_of",
+            "tags",
+            "notes",
         ]
         .into_iter()
         .map(|c| (c, Col(c)))
@@ -83,6 +85,7 @@ fn columns(target: Target) -> Vec<(&'static str, Source)> {
                 "scudo_revenue",
                 "scudo_customer_id",
             ]));
+            cols.extend([("scudo_tags", Col("tags")), ("scudo_notes", Col("notes"))]);
             cols
         }
         Target::Salesforce => {
@@ -107,6 +110,7 @@ fn columns(target: Target) -> Vec<(&'static str, Source)> {
                 "Scudo_Revenue__c",
                 "Scudo_Customer_ID__c",
             ]));
+            cols.extend([("Scudo_Tags__c", Col("tags")), ("Scudo_Notes__c", Col("notes"))]);
             cols
         }
     }

@@ -131,3 +131,27 @@ fn exported_cells_are_guarded_against_formulas() {
     assert_eq!(scalar_text(&db, "SELECT company FROM customers"), "@SUM(A1)");
     assert_eq!(scalar_text(&db, "SELECT phone FROM customers"), "+44 7700 900123");
 }
+
+#[test]
+fn the_teams_notes_and_tags_travel_with_the_export_guarded() {
+    let (s, ws) = demo();
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "customer", "Lisa Thompson", "note", "prefers email; call after 5"]);
+    s.ok(&["-w", w, "customer", "Lisa Thompson", "note", "second line"]);
+    s.ok(&["-w", w, "customer", "Mike Johnson", "note", "=HYPERLINK(\"http://x\")"]);
+    s.ok(&["-w", w, "customer", "Lisa Thompson", "tag", "add", "winback"]);
+    s.ok(&["-w", w, "customer", "Lisa Thompson", "tag", "add", "called"]);
+    for (to, tags, notes, id) in [
+        ("csv", "tags", "notes", "customer_id"),
+        ("hubspot", "scudo_tags", "scudo_notes", "scudo_customer_id"),
+        ("salesforce", "Scudo_Tags__c", "Scudo_Notes__c", "Scudo_Customer_ID__c"),
+    ] {
+        let (header, data) = rows(&s.ok(&["-w", w, "export", "customers", "--to", to]).stdout);
+        let lisa = data.iter().find(|r| r[col(&header, id)] == "cust-000006").unwrap();
+        assert_eq!(lisa[col(&header, tags)], "called;winback", "{to}: sorted, the importers' separator");
+        assert_eq!(lisa[col(&header, notes)], "prefers email; call after 5\nsecond line", "{to}: a line each");
+        let mike = data.iter().find(|r| r[col(&header, id)] == "cust-000007").unwrap();
+        assert_eq!(mike[col(&header, tags)], "", "{to}");
+        assert_eq!(mike[col(&header, notes)], "'=HYPERLINK(\"http://x\")", "{to}: a note is no formula");
+    }
+}

@@ -9,7 +9,7 @@ use crate::cli::{Format, GlobalArgs, InsightsArgs, LlmArgs};
 use crate::error::{Exit, user};
 use crate::insights::facts::{self, Facts, Use};
 use crate::insights::narrative;
-use crate::llm::{self, Event, privacy::Placeholders};
+use crate::llm::{self, Event};
 use crate::output;
 
 pub fn run(args: &InsightsArgs, g: &GlobalArgs) -> Result<Exit> {
@@ -51,12 +51,9 @@ pub(crate) fn narrate(
     let deterministic = narrative::write(f);
     let settings = &a.settings.llm;
     let ep = if args.no_llm { None } else { llm::endpoint(settings)? };
-    let mut places = Placeholders::default();
-    let seen = if settings.share_customer_data { f.clone() } else { f.redacted(&mut places) };
+    let (seen, places) = f.for_model(settings.share_customer_data);
     let dir = a.root.join("report-templates").join("llm");
-    let mut vars = vec![("as_of", f.as_of.clone()), ("currency", f.currency.clone())];
-    vars.push(("question", f.question.clone().unwrap_or_default()));
-    vars.push(("sql", sql.unwrap_or_default().to_string()));
+    let vars = f.prompt_vars(sql);
     let ask = llm::Ask { prompt: f.use_.prompt(), facts: seen.to_json(), vars, dir: Some(&dir), places: &places };
     if args.show_prompt {
         let ep = ep.clone().unwrap_or_else(|| placeholder_endpoint(settings));
@@ -131,15 +128,9 @@ pub(crate) fn for_template(a: &Analysis, kind: &str, period_days: i64, location:
     let mut fallback: Option<String> = None;
     let mut numbers_checked = 0;
     if let Some(ep) = llm::endpoint(&a.settings.llm)? {
-        let mut places = Placeholders::default();
-        let seen = if a.settings.llm.share_customer_data { f.clone() } else { f.redacted(&mut places) };
+        let (seen, places) = f.for_model(a.settings.llm.share_customer_data);
         let dir = a.root.join("report-templates").join("llm");
-        let vars = vec![
-            ("as_of", f.as_of.clone()),
-            ("currency", f.currency.clone()),
-            ("question", String::new()),
-            ("sql", String::new()),
-        ];
+        let vars = f.prompt_vars(None);
         let ask = llm::Ask { prompt: f.use_.prompt(), facts: seen.to_json(), vars, dir: Some(&dir), places: &places };
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let n = rt.block_on(llm::narrate(&ep, &ask, "", &mut |_| {}))?;

@@ -179,6 +179,25 @@ impl Facts {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).expect("facts serialize")
     }
+
+    /// What a model may see of these facts: all of them when the user shares customer data
+    /// (`[llm] share_customer_data`), else customers as placeholders, with the placeholders that
+    /// put the names back into the model's text.
+    pub fn for_model(&self, share_customer_data: bool) -> (Facts, Placeholders) {
+        let mut places = Placeholders::default();
+        let seen = if share_customer_data { self.clone() } else { self.redacted(&mut places) };
+        (seen, places)
+    }
+
+    /// The values every prompt template gets besides the facts (`sql`: the query a free question ran).
+    pub fn prompt_vars(&self, sql: Option<&str>) -> Vec<(&'static str, String)> {
+        vec![
+            ("as_of", self.as_of.clone()),
+            ("currency", self.currency.clone()),
+            ("question", self.question.clone().unwrap_or_default()),
+            ("sql", sql.unwrap_or_default().to_string()),
+        ]
+    }
 }
 
 /// Columns that identify a person: never sent unless customer data may be shared.

@@ -34,6 +34,7 @@ pub fn routes() -> Router<State> {
         .route("/api/customers/search", get(search))
         .route("/api/customers/filter", get(filter))
         .route("/api/customers/{id}/profile", get(profile))
+        .route("/api/customers/{id}/insights", get(super::insights::customer))
         .route("/api/customers/{id}/notes", post(add_note))
         .route("/api/customers/{id}/tags", post(add_tag))
         .route("/api/customers/{id}/tags/{tag}", delete(remove_tag))
@@ -136,14 +137,23 @@ async fn answer(
                 Some(v) => ([("x-scudo-stale", "true")], axum::Json(v)).into_response(),
                 None => error(StatusCode::SERVICE_UNAVAILABLE, &lent.to_string()),
             },
-            None => match crate::error::user_message(&e) {
-                Some(m) => error(StatusCode::NOT_FOUND, &m),
-                None => {
-                    eprintln!("serve: error: {e:#}");
-                    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log says more")
-                }
-            },
+            None => failure(e),
         },
+    }
+}
+
+/// An error as an answer: the user's (an unknown customer, a lent database) as they are, anything
+/// else logged and kept out of the answer.
+pub(super) fn failure(e: anyhow::Error) -> Response {
+    if let Some(lent) = e.downcast_ref::<Lent>() {
+        return error(StatusCode::SERVICE_UNAVAILABLE, &lent.to_string());
+    }
+    match crate::error::user_message(&e) {
+        Some(m) => error(StatusCode::NOT_FOUND, &m),
+        None => {
+            eprintln!("serve: error: {e:#}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the server log says more")
+        }
     }
 }
 

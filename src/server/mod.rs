@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod insights;
 pub mod live;
 pub mod owner;
 mod page;

@@ -130,6 +130,13 @@ fn the_page_shows_the_demo_in_chromium() {
     assert!(body.contains("<img src=x onerror=window.__pwned=1>"), "the note is shown as text: {body}");
     assert_eq!(d.run("return document.querySelectorAll('#c-body img').length;"), json!(0));
     assert_eq!(d.run("return window.__pwned === undefined;"), json!(true));
+    // The insights arrive as a stream and end with who wrote them.
+    let words = d.until(
+        "Mike Johnson's insights",
+        "const t = document.querySelector('#c-body .insights').innerText; return t.includes('written by') ? t : null;",
+    );
+    let words = words.as_str().unwrap();
+    assert!(words.contains("retention offer") && words.contains("written by scudo"), "{words}");
     // A live event from another process.
     let orders = crate::serve::lisa_orders_again(s.path());
     let run = s.run(&["-w", &w, "ingest", orders.to_str().unwrap()]);

@@ -104,9 +104,9 @@ fn the_prompt_holds_placeholders_unless_customer_data_is_shared() {
 /// One scripted answer of the misbehaving server: raw HTTP bytes, and whether to cut the
 /// connection right after them.
 #[derive(Clone)]
-struct Answer(Vec<u8>);
+pub struct Answer(Vec<u8>);
 
-fn sse(text_chunks: &[&str]) -> Answer {
+pub fn sse(text_chunks: &[&str]) -> Answer {
     let mut body = String::new();
     for t in text_chunks {
         body += &format!("data: {}\n\n", serde_json::json!({"choices": [{"index": 0, "delta": {"content": t}}]}));
@@ -131,13 +131,13 @@ fn status(code: u16, headers: &str, message: &str) -> Answer {
 
 /// A server speaking the OpenAI protocol over a real socket, answering each request with the next
 /// scripted answer (the last one repeats); it records each request (headers and body) and when.
-struct Misbehaving {
-    url: String,
+pub struct Misbehaving {
+    pub url: String,
     requests: Arc<Mutex<Vec<(String, Instant)>>>,
 }
 
 impl Misbehaving {
-    fn start(script: Vec<Answer>) -> Misbehaving {
+    pub fn start(script: Vec<Answer>) -> Misbehaving {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -160,7 +160,7 @@ impl Misbehaving {
         Misbehaving { url, requests }
     }
 
-    fn bodies(&self) -> Vec<String> {
+    pub fn bodies(&self) -> Vec<String> {
         self.requests.lock().unwrap().iter().map(|(r, _)| r.clone()).collect()
     }
 }

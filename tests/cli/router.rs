@@ -111,3 +111,62 @@ fn every_documented_endpoint_answers_each_role_as_it_may_through_the_router() {
         assert!(words.contains("Mike Johnson") && words.contains("retention offer"), "{words}");
     });
 }
+
+/// The body of `GET path` as `viewer`, read to its end.
+async fn body_of(app: &axum::Router, path: &str, token: &str) -> (StatusCode, String) {
+    let req =
+        Request::builder().uri(path).header("Authorization", format!("Bearer {token}")).body(Body::empty()).unwrap();
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[test]
+fn the_360s_insights_stream_scudos_words_or_the_models_checked_ones() {
+    let (s, ws) = demo();
+    let w = ws.to_str().unwrap();
+    let viewer = s.ok(&["-w", w, "tokens", "create", "--role", "viewer"]).stdout.trim().to_string();
+    let model = crate::insights::Misbehaving::start(vec![crate::insights::sse(&["Customer A ", "has spent $1,200."])]);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let opts = scudo::server::Options {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        session: "session-token-for-this-test".into(),
+        proxy_header: None,
+        revenue_thresholds: Vec::new(),
+    };
+    rt.block_on(async {
+        // Without [llm]: scudo's own narrative, then its verdict.
+        let app = scudo::server::app(
+            scudo::server::state(scudo::config::Workspace::open(&ws).unwrap(), &opts, "secret".into()).unwrap(),
+        );
+        let (status, body) = body_of(&app, "/api/customers/cust-000007/insights", &viewer).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with("event: text\ndata: "), "{body}");
+        assert!(body.contains("Mike Johnson") && body.contains("retention offer"), "{body}");
+        assert!(body.ends_with("event: verdict\ndata: {\"by\":\"scudo\"}\n\n"), "{body}");
+        let (status, _) = body_of(&app, "/api/customers/nobody/insights", &viewer).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    });
+    // With [llm]: the model's pieces as they come, names restored, then the checked verdict.
+    let toml = ws.join("scudo.toml");
+    let settings = std::fs::read_to_string(&toml).unwrap();
+    let settings = settings.replacen("base_url = \"\"", &format!("base_url = \"{}\"", model.url), 1).replacen(
+        "model = \"\"",
+        "model = \"smollm2\"",
+        1,
+    );
+    std::fs::write(&toml, settings).unwrap();
+    rt.block_on(async {
+        let app = scudo::server::app(
+            scudo::server::state(scudo::config::Workspace::open(&ws).unwrap(), &opts, "secret".into()).unwrap(),
+        );
+        let (status, body) = body_of(&app, "/api/customers/cust-000007/insights", &viewer).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with("event: text\ndata: Mike Johnson"), "{body}");
+        assert!(body.contains("event: text\ndata: has spent $1,200."), "{body}");
+        assert!(body.ends_with("event: verdict\ndata: {\"by\":\"model smollm2\",\"checked\":1}\n\n"), "{body}");
+    });
+    let sent = model.bodies().join("\n");
+    assert!(sent.contains("Customer A") && !sent.contains("Mike Johnson") && !sent.contains("@example.com"), "{sent}");
+}

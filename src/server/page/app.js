@@ -30,6 +30,51 @@ async function api(path, opts) {
   return r.json();
 }
 
+// A customer's insights as they are written (server-sent events over fetch, so the session
+// cookie goes along): the model's text with its verdict when [llm] is set, scudo's own otherwise.
+async function streamInsights(id, box) {
+  const show = (text, note) => {
+    const lines = text.split(/\n+/).filter((l) => l.trim()).map((l) => el("p", l.trim()));
+    box.replaceChildren(...lines);
+    if (note) box.append(el("div", note, "muted"));
+  };
+  let text = "";
+  try {
+    const r = await fetch("/api/customers/" + encodeURIComponent(id) + "/insights", { credentials: "same-origin" });
+    if (!r.ok) throw new Error(String(r.status));
+    const reader = r.body.getReader();
+    const dec = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += dec.decode(value, { stream: true });
+      let cut;
+      while ((cut = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, cut);
+        buf = buf.slice(cut + 2);
+        let ev = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) ev = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        const d = data.join("\n");
+        if (ev === "text") { text += d; show(text); }
+        else if (ev === "retract") { text = ""; show("", "checking the numbers again…"); }
+        else if (ev === "verdict") {
+          const v = JSON.parse(d);
+          if (v.fallback) show(v.text, "scudo's own words: the model's text was not used (" + v.fallback + ")");
+          else show(text, v.checked !== undefined ? "written by " + v.by + " · ✓ " + v.checked + " numbers checked" : "written by " + v.by);
+          return;
+        }
+      }
+    }
+  } catch (e) {
+    show("", "insights unavailable: " + e.message);
+  }
+}
+
 function card(label, value, change) {
   const c = el("div", null, "card");
   c.append(el("div", label, "label"), el("div", value, "value"));
@@ -147,10 +192,11 @@ async function openCustomer(id) {
     ["CLV", c.clv !== undefined && c.clv !== null ? money(c.clv) : ""], ["CLV trend", c.clv_trend],
     ["RFM", c.rfm ? c.rfm + " " + (c.rfm_group || "") : ""],
   ]));
-  if (r.insights && r.insights.text) {
-    body.push(el("h3", "Insights"));
-    for (const p of r.insights.text.split(/\n+/)) if (p.trim()) body.push(el("p", p.trim()));
-  }
+  body.push(el("h3", "Insights"));
+  const insights = el("div", null, "insights");
+  insights.append(el("p", "…", "muted"));
+  body.push(insights);
+  streamInsights(id, insights);
   body.push(el("h3", "Next best actions"));
   const acts = el("ul", null, "list");
   for (const a of r.actions || []) acts.append(el("li", a.action + " — " + a.reason));

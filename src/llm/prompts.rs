@@ -1,7 +1,7 @@
 //! The prompt templates: `report-templates/llm/*.txt`, embedded at build time and overridden by a
-//! workspace's own files of the same name. `{{name}}` is replaced by a value; a name the caller
-//! does not give is an error naming the file, so a typo in an edited prompt is caught before
-//! anything is sent.
+//! workspace's own files of the same name. They are handlebars, as every template: `{{name}}` is
+//! replaced by a value, never HTML-escaped; a name the caller does not give is an error naming
+//! the file, so a typo in an edited prompt is caught before anything is sent.
 
 use std::path::Path;
 
@@ -39,26 +39,40 @@ pub fn render(name: &str, dir: Option<&Path>, vars: &[(&str, &str)]) -> Result<S
             )
         }
     };
-    fill(&text, vars).map_err(|missing| {
-        let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
-        user(format!("{origin}: `{{{{{missing}}}}}` is not a value this prompt gets; it gets: {}", known.join(", ")))
+    fill(&text, vars).map_err(|why| match why {
+        Unfilled::Missing(missing) => {
+            let known: Vec<&str> = vars.iter().map(|(k, _)| *k).collect();
+            user(format!(
+                "{origin}: `{{{{{missing}}}}}` is not a value this prompt gets; it gets: {}",
+                known.join(", ")
+            ))
+        }
+        Unfilled::Broken(e) => user(format!("{origin}: {e}")),
     })
 }
 
-/// Replaces each `{{name}}` by its value; `Err(name)` for a name not in `vars`.
-pub fn fill(text: &str, vars: &[(&str, &str)]) -> std::result::Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find("}}") else { break };
-        let name = rest[open + 2..open + close].trim();
-        let value = vars.iter().find(|(k, _)| *k == name).map(|(_, v)| *v).ok_or_else(|| name.to_string())?;
-        out.push_str(value);
-        rest = &rest[open + close + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
+/// Renders `text` with handlebars in strict mode and without HTML escaping (a prompt is plain
+/// text): `Err` names the first value the text asks for that `vars` does not give, or says where
+/// the template does not parse.
+pub fn fill(text: &str, vars: &[(&str, &str)]) -> std::result::Result<String, Unfilled> {
+    let mut hb = handlebars::Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    let data: serde_json::Map<String, serde_json::Value> =
+        vars.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string()))).collect();
+    hb.render_template(text, &data).map_err(|e| match e.reason() {
+        handlebars::RenderErrorReason::MissingVariable(Some(name)) => Unfilled::Missing(name.clone()),
+        _ => Unfilled::Broken(e.to_string()),
+    })
+}
+
+/// Why a prompt could not be filled.
+#[derive(Debug, PartialEq)]
+pub enum Unfilled {
+    /// It asks for a value the caller does not give.
+    Missing(String),
+    /// It is not a template handlebars can read (with where).
+    Broken(String),
 }
 
 #[cfg(test)]
@@ -67,8 +81,9 @@ mod tests {
 
     #[test]
     fn fills_and_names_unknown_placeholders() {
-        assert_eq!(fill("a {{x}} b {{ y }}", &[("x", "1"), ("y", "{{x}}")]).unwrap(), "a 1 b {{x}}");
-        assert_eq!(fill("{{nope}}", &[]).unwrap_err(), "nope");
+        assert_eq!(fill("a {{x}} b {{ y }}", &[("x", "1"), ("y", "{{x}} <&>")]).unwrap(), "a 1 b {{x}} <&>");
+        assert_eq!(fill("{{nope}}", &[]).unwrap_err(), Unfilled::Missing("nope".into()));
+        assert!(matches!(fill("{{#if x}}open", &[("x", "1")]).unwrap_err(), Unfilled::Broken(_)));
         let err = render("shop", None, &[("facts", "{}")]).unwrap_err().to_string();
         assert!(err.contains("report-templates/llm/shop.txt") && err.contains("as_of"), "{err}");
     }

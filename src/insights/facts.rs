@@ -374,25 +374,31 @@ pub fn customer(store: &Store, catalog: &Catalog, ctx: &QueryContext, id: &str, 
         return Ok(false);
     }
     let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
-    let mut profile = rows(&p, PROFILE).pop().unwrap_or_default();
+    customer_from(id, &p, &actions, f);
+    Ok(true)
+}
+
+/// The customer's facts from the rows of `customers.360` (`p`, one row) and `customers.actions`,
+/// for a caller that has them already (the server's 360).
+pub fn customer_from(id: &str, p: &ResultSet, actions: &ResultSet, f: &mut Facts) {
+    let mut profile = rows(p, PROFILE).pop().unwrap_or_default();
     // Dates, not timestamps: the day is the fact.
     for k in ["first_order_at", "last_order_at"] {
         if let Some(serde_json::Value::String(s)) = profile.get_mut(k) {
             s.truncate(10);
         }
     }
-    if let Some(x) = num(&p, 0, "churn_probability") {
+    if let Some(x) = num(p, 0, "churn_probability") {
         profile.insert("churn_risk_pct".into(), serde_json::json!((x * 100.0).round()));
     }
     f.customer = Some(Customer360 {
         customer: Person {
             id: id.to_string(),
-            name: text(&p, 0, "name").unwrap_or_else(|| id.to_string()),
-            email: text(&p, 0, "email"),
-            phone: text(&p, 0, "phone"),
+            name: text(p, 0, "name").unwrap_or_else(|| id.to_string()),
+            email: text(p, 0, "email"),
+            phone: text(p, 0, "phone"),
         },
         profile,
-        actions: rows(&actions, &["priority", "action", "reason", "within_days"]),
+        actions: rows(actions, &["priority", "action", "reason", "within_days"]),
     });
-    Ok(true)
 }

@@ -329,13 +329,13 @@ async fn profile(
             let prof = catalog.run_with(store, "customers.360", ctx, &extra)?;
             let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
             let orders = catalog.run_with(store, "customers.orders", ctx, &extra)?;
-            // The same insights as `scudo customer ID --insights` writes without a model.
+            // The same insights as `scudo customer ID --insights` writes without a model, from
+            // the rows just read.
             let mut f = crate::insights::facts::Facts::new(crate::insights::facts::Use::Customer, ctx);
-            let words = if crate::insights::facts::customer(store, catalog, ctx, &id, &mut f)? {
-                Some(crate::insights::narrative::write(&f))
-            } else {
-                None
-            };
+            let words = (!prof.rows.is_empty()).then(|| {
+                crate::insights::facts::customer_from(&id, &prof, &actions, &mut f);
+                crate::insights::narrative::write(&f)
+            });
             Ok::<_, anyhow::Error>((prof, actions, orders, words))
         })();
         // The macro is shared by every later request: put the real one back.

@@ -64,7 +64,12 @@ fn rule_based_scores_follow_the_documented_formula_and_say_so() {
             )),
             "{table}"
         );
+        // The trend needs no model: the plan's 360 reads "CLV Trend: Declining" for Mike.
+        let trend = c360["clv_trend"].as_str().unwrap_or_default();
+        assert_eq!(table.contains(&format!("CLV trend {trend} (")), !trend.is_empty(), "{table}");
     }
+    let mike = s.run_in(&ws, &["customer", "Mike Johnson"]).stdout;
+    assert!(mike.contains("  CLV trend declining ("), "{mike}");
     let csv = s.run_in(&ws, &["customer", "Lisa Thompson", "--format", "csv"]).stdout;
     // The long section,item,field,value layout: the profile's score fields are rows.
     assert!(csv.lines().any(|l| l.starts_with("customer,") && l.contains(",scored_as_of,2024-10-01")), "{csv}");

@@ -65,8 +65,8 @@ fn years_and_months_match_dates() {
 }
 
 #[test]
-fn checking_300_words_takes_under_a_millisecond() {
-    // About 300 words with 40 numbers, against the facts of the demo's insights (about 200 numbers).
+fn a_300_word_text_is_checked_number_by_number() {
+    // The text examples/check_cost.rs times: 300 words, 40 numbers, 200 facts.
     let mut doc = serde_json::Map::new();
     for i in 0..200 {
         doc.insert(format!("k{i}"), serde_json::json!(i as f64 * 13.7));
@@ -76,14 +76,10 @@ fn checking_300_words_takes_under_a_millisecond() {
                     gained 137 orders from its most loyal buyers in Seattle. ";
     let text = sentence.repeat(10);
     assert!((250..=350).contains(&text.split_whitespace().count()));
-    let started = std::time::Instant::now();
-    let runs = 200;
-    for _ in 0..runs {
-        std::hint::black_box(check(std::hint::black_box(&text), &facts));
-    }
-    let each = started.elapsed() / runs;
-    eprintln!("checking a 300-word text: {each:?}");
-    assert!(each < std::time::Duration::from_millis(1), "{each:?}");
+    let v = check(&text, &facts);
+    assert_eq!(v.numbers.len(), 40);
+    // $2,740 is 200 × 13.7 — not a fact (the keys run to 199); 41.1 = 3 × 13.7 and 137 = 10 × 13.7 are.
+    assert_eq!(v.unmatched(), ["$2,740"]);
 }
 
 proptest! {

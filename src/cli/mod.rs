@@ -152,8 +152,48 @@ pub enum Command {
     Tokens(TokensCommand),
     /// The activity log: sign-ins, customer views, exports and every change (who, when, what)
     Audit(AuditArgs),
+    /// Privacy requests: everything held about a person (export), or erase them for good
+    #[command(subcommand, after_help = PRIVACY_AFTER_HELP)]
+    Privacy(PrivacyCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+const PRIVACY_AFTER_HELP: &str = "\
+Erasure removes the person from every table in one transaction and keeps only salted one-way
+hashes of their identifiers, so that importing an old export again leaves them out (`suppressed`
+in the import summary). Without --yes it only lists what would go. docs/privacy.md.
+Examples:
+  scudo privacy export \"Mike Johnson\" --out mike.json
+  scudo privacy export mike.johnson@example.com --zip mike.zip
+  scudo privacy erase cust-000007            # what would go
+  scudo privacy erase cust-000007 --yes";
+
+/// `scudo privacy …`
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Every record held about one customer (profile, source records, orders and items, scores
+    /// over time, segments, notes and tags, messages, activity-log entries) as one JSON document
+    Export {
+        /// Customer id, email or name (an exact match)
+        who: String,
+        /// Write the JSON document to FILE instead of stdout
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Also write a ZIP of CSV files, one per section, to FILE
+        #[arg(long, value_name = "FILE.zip")]
+        zip: Option<PathBuf>,
+    },
+    /// Erase one customer everywhere and keep hashes of their identifiers so imports leave them out
+    Erase {
+        /// Customer id, email or name (an exact match)
+        who: String,
+        /// Erase; without it nothing is changed and the rows that would go are listed
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 /// `scudo serve`

@@ -9,7 +9,7 @@ use crate::output;
 use crate::store::Param;
 
 /// The one customer `who` names: an exact id, email or name, or the single best match.
-fn resolve(a: &Analysis, who: &str) -> Result<String> {
+pub(crate) fn resolve(a: &Analysis, who: &str) -> Result<String> {
     let rs = a.search(who, 5)?;
     let q = "customers.search";
     let (id, name, score) = (rs.require("customer_id", q)?, rs.require("name", q)?, rs.require("score", q)?);

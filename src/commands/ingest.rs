@@ -108,6 +108,9 @@ pub fn ingest_files(
     let mut reports: Vec<FileReport> = Vec::new();
     let mut all_rejects: Vec<(String, Vec<Reject>)> = Vec::new();
     let default_key = default_settings_key();
+    // A file imported before a person was erased is read again (once): the import is idempotent,
+    // and its summary then says how many of its rows are left out as `suppressed`.
+    let last_erasure = store.last_erasure()?;
     super::interrupt::on_interrupt(store.interrupter());
     for path in files {
         let started = Instant::now();
@@ -117,6 +120,7 @@ pub fn ingest_files(
             if !opts.dry_run
                 && !opts.force
                 && let Some(prev) = store.previous_import(&sha256, &opts.settings, &default_key)?
+                && last_erasure.is_none_or(|erased| prev.finished_at > erased)
             {
                 let mut counts = prev.counts.clone();
                 counts.customers_unchanged += counts.customers_inserted + counts.customers_updated;

@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod init;
 pub(crate) mod interrupt;
 pub mod models;
+pub mod privacy;
 pub mod query;
 pub mod rates;
 pub mod report;
@@ -62,6 +63,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Users(c) => access::users(c, g),
         Command::Tokens(c) => access::tokens(c, g),
         Command::Audit(a) => access::audit(a, g),
+        Command::Privacy(c) => privacy::run(c, g),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -47,6 +47,8 @@ pub struct ImportCounts {
     pub orders_unchanged: u64,
     pub products_upserted: u64,
     pub rows_rejected: u64,
+    /// Records left out because they belong to a person erased on request (`scudo privacy erase`).
+    pub rows_suppressed: u64,
     /// Customers merged into a known one: records with a new source id that joined a customer by
     /// the same email or phone, and customers found to be one (a source id and an email met).
     pub customers_merged: u64,
@@ -300,6 +302,9 @@ struct Loader<'c> {
     /// Customers, orders and products staged: none (and some rejects) means a wrong kind or mapping.
     usable: u64,
     merged: u64,
+    /// Identifiers of people erased on request: their records are left out.
+    suppressed: super::privacy::Suppressed,
+    rows_suppressed: u64,
 }
 
 fn hash_of(v: &impl std::hash::Hash) -> u64 {
@@ -446,6 +451,10 @@ impl Loader<'_> {
 
 impl Sink for Loader<'_> {
     fn customer(&mut self, rec: CustomerRecord) -> Result<()> {
+        if self.suppressed.covers(&self.source, &rec.identity) {
+            self.rows_suppressed += 1;
+            return Ok(());
+        }
         match self.resolve(&rec.identity, None)? {
             Some(cid) => {
                 self.usable += 1;
@@ -466,6 +475,12 @@ impl Sink for Loader<'_> {
     fn order(&mut self, o: OrderRecord) -> Result<()> {
         if let Err((column, reason)) = o.check() {
             self.rejects.push(Reject { line: o.line, column: Some(column.to_string()), reason, raw: String::new() });
+            return Ok(());
+        }
+        if self.suppressed.covers(&self.source, &o.customer.identity)
+            || (!o.customer.identity.is_known() && self.suppressed.covers_guest(&self.source, &o.source_order_id))
+        {
+            self.rows_suppressed += 1;
             return Ok(());
         }
         let Some(cid) = self.resolve(&o.customer.identity, Some(&o.source_order_id))? else {
@@ -903,7 +918,7 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
 
 /// Segments from tags (one segment per tag, members are the customers carrying it) and the
 /// search index.
-fn refresh_customer_derived(conn: &Connection) -> Result<()> {
+pub(super) fn refresh_customer_derived(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "INSERT INTO segments
             SELECT DISTINCT 'tag:' || t, t, 'Customers tagged ' || t, 'tag'
@@ -934,7 +949,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT import_id, file_name, finished_at, rows_read, customers_inserted, customers_updated,
                     customers_unchanged, orders_inserted, orders_updated, orders_unchanged, rows_rejected,
-                    COALESCE(products_upserted, 0)
+                    COALESCE(products_upserted, 0), COALESCE(rows_suppressed, 0)
              FROM import_log WHERE sha256 = ? AND COALESCE(settings, ?) = ?
              ORDER BY import_id DESC LIMIT 1",
         )?;
@@ -960,6 +975,7 @@ impl Store {
                 orders_unchanged: n(9)?,
                 rows_rejected: n(10)?,
                 products_upserted: n(11)?,
+                rows_suppressed: n(12)?,
                 ..ImportCounts::default()
             },
         }))
@@ -998,6 +1014,8 @@ impl Store {
             order_ids: Vec::new(),
             usable: 0,
             merged: 0,
+            suppressed: super::privacy::Suppressed::load(&tx)?,
+            rows_suppressed: 0,
         };
         // Parse on a second thread while this one stages: the two halves of the work overlap.
         let rows_read = std::thread::scope(|scope| -> Result<u64> {
@@ -1027,7 +1045,7 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
-        let (usable, merged) = (loader.usable, loader.merged);
+        let (usable, merged, rows_suppressed) = (loader.usable, loader.merged, loader.rows_suppressed);
         let merges: Vec<(String, String, String)> = std::mem::take(&mut loader.ids.merges)
             .into_iter()
             .map(|(gone, why)| {
@@ -1045,6 +1063,7 @@ impl Store {
             import_id: Some(import_id),
             rows_read,
             rows_rejected: rejects.len() as u64,
+            rows_suppressed,
             customers_merged: merged,
             ..Default::default()
         };
@@ -1063,8 +1082,8 @@ impl Store {
         tx.execute(
             "INSERT INTO import_log (import_id, file_path, file_name, sha256, kind, source, started_at, finished_at,
                 rows_read, customers_inserted, customers_updated, customers_unchanged, orders_inserted,
-                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings, rows_suppressed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 import_id,
                 meta.file_path,
@@ -1085,6 +1104,7 @@ impl Store {
                 rejects_path,
                 counts.products_upserted as i64,
                 meta.settings,
+                counts.rows_suppressed as i64,
             ],
         )?;
         if stop.load(std::sync::atomic::Ordering::SeqCst) {

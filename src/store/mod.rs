@@ -12,6 +12,7 @@ pub mod derived;
 pub mod load;
 pub mod outbox;
 pub mod owner;
+pub mod privacy;
 pub mod rates;
 pub mod scores;
 mod stage;
@@ -54,6 +55,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
     ("outbox", include_str!("migrations/0013_outbox.sql")),
     ("access and notes", include_str!("migrations/0014_access.sql")),
+    // 0015 and 0016 are the scheduler's (issue 14); each file creates only what is missing.
+    ("privacy", include_str!("migrations/0017_privacy.sql")),
 ];
 
 /// The schema version this scudo writes.

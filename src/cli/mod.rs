@@ -155,8 +155,48 @@ pub enum Command {
     /// Privacy requests: everything held about a person (export), or erase them for good
     #[command(subcommand, after_help = PRIVACY_AFTER_HELP)]
     Privacy(PrivacyCommand),
+    /// Write a consistent snapshot of the workspace to a new folder, with a manifest of checksums and row counts
+    Backup(BackupArgs),
+    /// Rebuild a workspace from a backup folder, after verifying every file and row count
+    Restore(RestoreArgs),
+    /// The workspace's health: schema, size, free disk, ages, checks, row counts, orphans, and what to do
+    Doctor(DoctorArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `scudo backup DIR`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A new (or empty) folder to write the backup to; never overwritten
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo restore DIR`
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup folder (written by `scudo backup`)
+    pub dir: PathBuf,
+    /// The workspace to rebuild (created if missing); default: the current workspace
+    #[arg(long, value_name = "WS")]
+    pub into: Option<PathBuf>,
+    /// Replace a workspace database that exists (it is kept beside, renamed *.before-restore-…)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Apply the score-history retention, remove orphaned rows, and checkpoint
+    #[arg(long)]
+    pub fix: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 const PRIVACY_AFTER_HELP: &str = "\

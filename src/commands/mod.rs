@@ -3,12 +3,14 @@
 
 pub mod access;
 pub mod analytics;
+pub mod backup;
 pub mod check;
 pub mod completions;
 pub mod customer;
 pub mod dashboard;
 pub mod demo;
 pub mod digest;
+pub mod doctor;
 pub mod export;
 pub mod generate;
 pub mod ingest;
@@ -64,6 +66,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Tokens(c) => access::tokens(c, g),
         Command::Audit(a) => access::audit(a, g),
         Command::Privacy(c) => privacy::run(c, g),
+        Command::Backup(a) => backup::backup(a, g),
+        Command::Restore(a) => backup::restore(a, g),
+        Command::Doctor(a) => doctor::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -30,6 +30,26 @@ pub struct Settings {
     pub checks: CheckSettings,
     pub smtp: SmtpSettings,
     pub serve: ServeSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How much score history is kept (`scudo score` and `scudo doctor --fix` apply it).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Every day's latest scoring run is kept for this many days (counted back from the latest run).
+    pub score_daily_days: i64,
+    /// Then each week's latest run up to this many days back; older: each month's latest run.
+    pub score_weekly_days: i64,
+}
+
+impl RetentionSettings {
+    pub fn rule(&self) -> crate::store::maintenance::Retention {
+        crate::store::maintenance::Retention {
+            daily_days: self.score_daily_days.max(0),
+            weekly_days: self.score_weekly_days.max(0),
+        }
+    }
 }
 
 /// `scudo serve`: live-event thresholds and single sign-on through a reverse proxy.
@@ -239,6 +259,13 @@ impl Settings {
         {
             return Err(user(format!(
                 "[workspace] memory_limit = `{limit}`: write a size such as \"3GB\" or \"800MB\""
+            )));
+        }
+        let r = &self.retention;
+        if r.score_daily_days < 1 || r.score_weekly_days < r.score_daily_days {
+            return Err(user(format!(
+                "[retention] needs score_daily_days ≥ 1 and score_weekly_days ≥ score_daily_days (they are {} and {})",
+                r.score_daily_days, r.score_weekly_days
             )));
         }
         let m = &self.models;

@@ -10,6 +10,7 @@ pub mod export;
 pub mod ingest;
 pub mod json;
 pub mod junit;
+pub mod ops;
 pub mod privacy;
 pub mod rates;
 pub mod scores;

@@ -10,6 +10,7 @@ pub mod cell;
 pub mod checks;
 pub mod derived;
 pub mod load;
+pub mod maintenance;
 pub mod outbox;
 pub mod owner;
 pub mod privacy;
@@ -138,6 +139,21 @@ impl Store {
         store.set_reporting(r.clone());
         store.settle()?;
         Ok(store)
+    }
+
+    /// Opens a database file as it is, read-only, without migrating or recomputing anything: for
+    /// checking a backup's snapshot.
+    pub fn open_snapshot(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(user(format!("no database at {}", path.display())));
+        }
+        let config = || -> Result<duckdb::Config> {
+            duckdb::Config::default()
+                .access_mode(duckdb::AccessMode::ReadOnly)
+                .and_then(|c| c.enable_autoload_extension(false))
+                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
+        };
+        Store::connect_with(path, &config, false)
     }
 
     fn open_reading(path: &Path, sandboxed: bool, r: &Reporting) -> Result<Store> {

@@ -15,6 +15,7 @@ mod export;
 mod foundation;
 mod ingest;
 mod numbers;
+mod operations;
 mod privacy;
 mod queries;
 mod readme;

@@ -612,6 +612,10 @@ const AUTHORITY: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Kinds of export that list every customer's current tags: a newer one replaces the tags the
+/// previous one stated (a tag removed in the shop is removed here too).
+const STATES_TAGS: &[&str] = &["shopify-customers"];
+
 /// The SQL that merges field `f` over an order's versions (see [`AUTHORITY`]).
 fn merged_field(f: &str) -> String {
     let best: Vec<String> =
@@ -750,7 +754,19 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     let started = std::time::Instant::now();
     let mark = |what: &str| super::timing(what, started, None);
     merge_customers(conn, job, counts)?;
-    // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
+    // Customers: the latest non-empty value per field wins; created_at is the earliest. Tags
+    // accumulate, except that an export which states every customer's tags (STATES_TAGS) replaces
+    // the ones it stated last time: a tag removed in the shop leaves the customer and the segment.
+    let states_tags = STATES_TAGS.contains(&job.kind);
+    let (tags_from, stated_join) = if states_tags {
+        (
+            "list_filter(COALESCE(c.tags, []), lambda t: NOT list_contains(COALESCE(st.tags, []), t))",
+            // The kind is one of STATES_TAGS (constants), so it can stand in the statement.
+            format!("LEFT JOIN customer_stated_tags st ON st.customer_id = s.customer_id AND st.kind = '{}'", job.kind),
+        )
+    } else {
+        ("COALESCE(c.tags, [])", String::new())
+    };
     let latest: Vec<String> =
         CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
     conn.execute_batch(&format!(
@@ -762,12 +778,13 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
          SELECT s.customer_id, {merged},
                 CASE WHEN c.created_at IS NULL THEN s.created_at WHEN s.created_at IS NULL THEN c.created_at
                      ELSE least(c.created_at, s.created_at) END AS created_at,
-                list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) AS tags,
+                list_sort(list_distinct(list_concat({tags_from}, s.tags))) AS tags,
+                s.tags AS stated_tags,
                 c.customer_id IS NULL AS is_new,
                 c.customer_id IS NOT NULL AND ({changed}
-                    OR list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) IS DISTINCT FROM c.tags
+                    OR list_sort(list_distinct(list_concat({tags_from}, s.tags))) IS DISTINCT FROM c.tags
                     OR (s.created_at IS NOT NULL AND (c.created_at IS NULL OR s.created_at < c.created_at))) AS is_changed
-         FROM s LEFT JOIN customers c ON c.customer_id = s.customer_id;",
+         FROM s LEFT JOIN customers c ON c.customer_id = s.customer_id {stated_join};",
         latest = latest.join(", "),
         merged = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) AS {f}")).collect::<Vec<_>>().join(", "),
         changed = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) IS DISTINCT FROM c.{f}")).collect::<Vec<_>>().join(" OR "),
@@ -786,6 +803,13 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
         sets = CUSTOMER_FIELDS.iter().map(|f| format!("{f} = m.{f}")).collect::<Vec<_>>().join(", "),
     ))
     .context("writing customers")?;
+    if states_tags {
+        conn.execute(
+            "INSERT OR REPLACE INTO customer_stated_tags SELECT customer_id, ?, stated_tags, ? FROM _m_customers",
+            params![job.kind, import_id],
+        )
+        .context("recording the tags this export states")?;
+    }
     conn.execute("INSERT INTO customer_sources SELECT *, ? FROM _stg_sources", params![import_id])
         .context("writing customer sources")?;
     mark("import: writing customers and sources");

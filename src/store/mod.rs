@@ -58,6 +58,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("access and notes", include_str!("migrations/0014_access.sql")),
     // 0015 and 0016 are the scheduler's (issue 14); each file creates only what is missing.
     ("privacy", include_str!("migrations/0017_privacy.sql")),
+    ("stated tags", include_str!("migrations/0018_stated_tags.sql")),
 ];
 
 /// The schema version this scudo writes.

@@ -65,6 +65,7 @@ const ERASE: &[(&str, &str)] = &[
     ("segment_members", "DELETE FROM segment_members WHERE customer_id = $c"),
     ("customer_notes", "DELETE FROM customer_notes WHERE customer_id = $c"),
     ("customer_tags", "DELETE FROM customer_tags WHERE customer_id = $c"),
+    ("customer_stated_tags", "DELETE FROM customer_stated_tags WHERE customer_id = $c"),
     ("outbox", "DELETE FROM outbox WHERE lower(recipient) IN (SELECT email FROM _erase_emails)"),
     ("customer_merges", "DELETE FROM customer_merges WHERE into_id = $c OR merged_id = $c"),
     ("check_failures", "DELETE FROM check_failures WHERE list_has_any(cells, (SELECT list(v) FROM _erase_values))"),

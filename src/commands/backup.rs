@@ -66,8 +66,13 @@ pub fn backup(args: &BackupArgs, g: &GlobalArgs) -> Result<Exit> {
         // A read-only connection can only attach read-only, so the snapshot is taken through a
         // writing one (borrowed from a running `scudo serve`); it writes nothing to the workspace.
         let store = Store::open_settled(&ws.database_path(), &ws.settings.reporting()?)?;
+        store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
         let schema = store.schema_version()?;
-        store.snapshot_to(&partial.join(DATABASE))?;
+        if args.compact {
+            store.snapshot_to(&partial.join(DATABASE))?;
+        } else {
+            store.copy_file_to(&partial.join(DATABASE))?;
+        }
         drop(store);
         let snapshot = Store::open_snapshot(&partial.join(DATABASE))?;
         let tables: serde_json::Map<String, serde_json::Value> =

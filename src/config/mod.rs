@@ -31,6 +31,16 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub serve: ServeSettings,
     pub retention: RetentionSettings,
+    pub sources: SourcesSettings,
+}
+
+/// How exports are read.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesSettings {
+    /// The IANA time zone HubSpot and Salesforce write their timestamps in (they carry no offset):
+    /// the portal's or org's zone. Empty: read as UTC.
+    pub timezone: String,
 }
 
 /// How much score history is kept (`scudo score` and `scudo doctor --fix` apply it).
@@ -232,6 +242,20 @@ impl Settings {
         })
     }
 
+    /// `[sources] timezone`: the zone naive HubSpot and Salesforce timestamps are read in.
+    pub fn portal_timezone(&self) -> Result<Option<chrono_tz::Tz>> {
+        let name = self.sources.timezone.trim();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        crate::store::calendar::parse_zone(name).map(Some).ok_or_else(|| {
+            user(format!(
+                "[sources] timezone = `{name}` is not an IANA time zone: write your HubSpot portal's or \
+                 Salesforce org's zone, such as \"America/New_York\", or \"\" for UTC"
+            ))
+        })
+    }
+
     /// The reporting currency and time zone derived values are computed in.
     pub fn reporting(&self) -> Result<crate::store::Reporting> {
         Ok(crate::store::Reporting::new(&self.workspace.currency, self.timezone()?.unwrap_or(chrono_tz::Tz::UTC)))
@@ -241,6 +265,7 @@ impl Settings {
     pub fn validate(&self) -> Result<()> {
         self.pinned_as_of()?;
         self.timezone()?;
+        self.portal_timezone()?;
         let currency = self.workspace.currency.trim().to_uppercase();
         if currency != "AUTO" && !currencies::is_known(&currency) {
             let near = currencies::near(&currency);

@@ -229,3 +229,32 @@ fn a_newer_customers_export_without_a_tag_removes_it_from_the_segment() {
         "the tags still listed stay"
     );
 }
+
+#[test]
+fn hubspot_times_are_read_in_the_portal_time_zone() {
+    let (s, ws) = Scudo::workspace();
+    let file = crate::harness::fixture("hubspot_contacts.csv");
+    // Default: naive times are UTC.
+    s.ran(&["-w", ws.to_str().unwrap(), "ingest", file.to_str().unwrap()]);
+    let created = |ws: &Path| {
+        crate::harness::scalar_text(
+            &Scudo::db(ws),
+            "SELECT CAST(created_at AS VARCHAR) FROM customers WHERE email = 'ana.lima@example.com'",
+        )
+    };
+    assert_eq!(created(&ws), "2023-05-01 09:30:00");
+    // A portal in New York: 09:30 on 1 May (EDT, UTC−4) is 13:30 UTC.
+    let (s2, ws2) = Scudo::workspace();
+    let settings = std::fs::read_to_string(ws2.join("scudo.toml")).unwrap();
+    assert!(settings.contains("[sources]\n"), "the template documents [sources]");
+    std::fs::write(ws2.join("scudo.toml"), settings.replacen("timezone = \"\"", "timezone = \"America/New_York\"", 1))
+        .unwrap();
+    s2.ran(&["-w", ws2.to_str().unwrap(), "ingest", file.to_str().unwrap()]);
+    assert_eq!(created(&ws2), "2023-05-01 13:30:00");
+    // A zone that does not exist is refused with the setting's name.
+    std::fs::write(ws2.join("scudo.toml"), settings.replacen("timezone = \"\"", "timezone = \"Mars/Olympus\"", 1))
+        .unwrap();
+    let r = s2.run(&["-w", ws2.to_str().unwrap(), "ingest", file.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("[sources] timezone"), "{}", r.stderr);
+}

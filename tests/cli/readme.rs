@@ -91,7 +91,8 @@ fn every_readme_command_runs_as_written() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let checks = cmd.starts_with("scudo check");
         // Privacy requests name the demo's customers.
-        let dir = if cmd.contains("export customers") || checks || cmd.starts_with("scudo privacy") { &demo } else { &shop };
+        let dir =
+            if cmd.contains("export customers") || checks || cmd.starts_with("scudo privacy") { &demo } else { &shop };
         let r = s.run_in(dir, &args);
         assert!(r.code == 0 || (r.code == 1 && !checks), "`{cmd}` exited {}:\n{}\n{}", r.code, r.stdout, r.stderr);
         if let Some(file) = redirect {

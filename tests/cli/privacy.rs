@@ -87,6 +87,14 @@ fn erase_removes_him_everywhere_and_imports_leave_him_out() {
     let line = log.lines().find(|l| l.contains("privacy_erase")).expect("erasure logged");
     assert!(!line.contains("Mike") && !line.contains("mike"), "{line}");
 
+    // A compact backup rewrites the file: not a byte of his email is left in it.
+    let compact = s.path().join("compact");
+    let r = s.run_in(&ws, &["backup", compact.to_str().unwrap(), "--compact"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bytes = std::fs::read(compact.join("scudo.duckdb")).unwrap();
+    let needle = b"mike.johnson@example.com";
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the compact backup still holds his email");
+
     // The same exports again: he stays out, reported as suppressed, not as rejects.
     let demo_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
     let r = s.run_in(&ws, &["ingest", demo_data.to_str().unwrap(), "--format", "json"]);

@@ -158,8 +158,92 @@ pub enum Command {
     Tokens(TokensCommand),
     /// The activity log: sign-ins, customer views, exports and every change (who, when, what)
     Audit(AuditArgs),
+    /// Privacy requests: everything held about a person (export), or erase them for good
+    #[command(subcommand, after_help = PRIVACY_AFTER_HELP)]
+    Privacy(PrivacyCommand),
+    /// Write a consistent snapshot of the workspace to a new folder, with a manifest of checksums and row counts
+    Backup(BackupArgs),
+    /// Rebuild a workspace from a backup folder, after verifying every file and row count
+    Restore(RestoreArgs),
+    /// The workspace's health: schema, size, free disk, ages, checks, row counts, orphans, and what to do
+    Doctor(DoctorArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// `scudo backup DIR`
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A new (or empty) folder to write the backup to; never overwritten
+    pub dir: PathBuf,
+    /// Rewrite the database into the backup (COPY FROM DATABASE: smaller, leaves behind the bytes
+    /// of deleted and erased rows; about 10× slower than the default checkpoint-and-copy)
+    #[arg(long)]
+    pub compact: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo restore DIR`
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup folder (written by `scudo backup`)
+    pub dir: PathBuf,
+    /// The workspace to rebuild (created if missing); default: the current workspace
+    #[arg(long, value_name = "WS")]
+    pub into: Option<PathBuf>,
+    /// Replace a workspace database that exists (it is kept beside, renamed *.before-restore-…)
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo doctor`
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Apply the score-history retention, remove orphaned rows, and checkpoint
+    #[arg(long)]
+    pub fix: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const PRIVACY_AFTER_HELP: &str = "\
+Erasure removes the person from every table in one transaction and keeps only salted one-way
+hashes of their identifiers, so that importing an old export again leaves them out (`suppressed`
+in the import summary). Without --yes it only lists what would go. docs/privacy.md.
+Examples:
+  scudo privacy export \"Mike Johnson\" --out mike.json
+  scudo privacy export mike.johnson@example.com --zip mike.zip
+  scudo privacy erase cust-000007            # what would go
+  scudo privacy erase cust-000007 --yes";
+
+/// `scudo privacy …`
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Every record held about one customer (profile, source records, orders and items, scores
+    /// over time, segments, notes and tags, messages, activity-log entries) as one JSON document
+    Export {
+        /// Customer id, email or name (an exact match)
+        who: String,
+        /// Write the JSON document to FILE instead of stdout
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Also write a ZIP of CSV files, one per section, to FILE
+        #[arg(long, value_name = "FILE.zip")]
+        zip: Option<PathBuf>,
+    },
+    /// Erase one customer everywhere and keep hashes of their identifiers so imports leave them out
+    Erase {
+        /// Customer id, email or name (an exact match)
+        who: String,
+        /// Erase; without it nothing is changed and the rows that would go are listed
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
 }
 
 /// `scudo serve`

@@ -44,7 +44,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
     let mut store = Store::create(&db)?;
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     store.set_reporting(ws.settings.reporting()?);
-    let read = ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None };
+    let read = ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None, portal_tz: None };
     let opts = IngestOptions {
         settings: super::ingest::settings_key(&read, None),
         read,

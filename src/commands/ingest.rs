@@ -87,12 +87,20 @@ pub fn settings_key(read: &ReadOptions, mapping_sha256: Option<&str>) -> String 
         TextEncoding::Fixed(e) => e.name(),
     };
     let sheet = read.sheet.as_deref().unwrap_or("");
-    format!("kind={kind};mapping={};encoding={encoding};sheet={sheet}", mapping_sha256.unwrap_or(""))
+    let mut key = format!("kind={kind};mapping={};encoding={encoding};sheet={sheet}", mapping_sha256.unwrap_or(""));
+    // Only when set, so that files imported before the setting existed are still recognised.
+    if let Some(tz) = read.portal_tz {
+        key.push_str(&format!(";portal_tz={}", tz.name()));
+    }
+    key
 }
 
 /// The key of the default settings (what imports recorded before keys existed used).
 fn default_settings_key() -> String {
-    settings_key(&ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None }, None)
+    settings_key(
+        &ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None, portal_tz: None },
+        None,
+    )
 }
 
 /// Imports `files` into `store`, each in its own transaction. A file that cannot be imported
@@ -108,6 +116,9 @@ pub fn ingest_files(
     let mut reports: Vec<FileReport> = Vec::new();
     let mut all_rejects: Vec<(String, Vec<Reject>)> = Vec::new();
     let default_key = default_settings_key();
+    // A file imported before a person was erased is read again (once): the import is idempotent,
+    // and its summary then says how many of its rows are left out as `suppressed`.
+    let last_erasure = store.last_erasure()?;
     super::interrupt::on_interrupt(store.interrupter());
     for path in files {
         let started = Instant::now();
@@ -117,6 +128,7 @@ pub fn ingest_files(
             if !opts.dry_run
                 && !opts.force
                 && let Some(prev) = store.previous_import(&sha256, &opts.settings, &default_key)?
+                && last_erasure.is_none_or(|erased| prev.finished_at > erased)
             {
                 let mut counts = prev.counts.clone();
                 counts.customers_unchanged += counts.customers_inserted + counts.customers_updated;
@@ -314,7 +326,8 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     let mapping_sha256 = args.mapping.as_deref().map(ingest::content_hash).transpose()?;
     let kind = if mapping.is_some() { Some(Kind::Csv) } else { kind_of(args.source) };
     let files = ingest::expand_paths(&args.paths)?;
-    let read = ReadOptions { kind, mapping, encoding, sheet: args.sheet.clone() };
+    let portal_tz = ws.settings.portal_timezone()?;
+    let read = ReadOptions { kind, mapping, encoding, sheet: args.sheet.clone(), portal_tz };
     let opts = IngestOptions {
         settings: settings_key(&read, mapping_sha256.as_deref()),
         read,

@@ -4,12 +4,14 @@
 pub mod access;
 pub mod analytics;
 pub mod ask;
+pub mod backup;
 pub mod check;
 pub mod completions;
 pub mod customer;
 pub mod dashboard;
 pub mod demo;
 pub mod digest;
+pub mod doctor;
 pub mod export;
 pub mod generate;
 pub mod ingest;
@@ -17,6 +19,7 @@ pub mod init;
 pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
+pub mod privacy;
 pub mod query;
 pub mod rates;
 pub mod report;
@@ -66,6 +69,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Users(c) => access::users(c, g),
         Command::Tokens(c) => access::tokens(c, g),
         Command::Audit(a) => access::audit(a, g),
+        Command::Privacy(c) => privacy::run(c, g),
+        Command::Backup(a) => backup::backup(a, g),
+        Command::Restore(a) => backup::restore(a, g),
+        Command::Doctor(a) => doctor::run(a, g),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -59,6 +59,14 @@ pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
         parameters: &parameters_text,
     };
     let (run_id, scored) = a.store.record_scores(&run, &rows)?;
+    // Keep the history lean ([retention]): older runs thinned to one a day, week, then month.
+    let (thinned, _) = a.store.apply_retention(a.settings.retention.rule())?;
+    if thinned > 0 && !g.quiet {
+        eprintln!(
+            "note: {} thinned out by [retention] in scudo.toml",
+            output::count(thinned, "older scoring run", "older scoring runs")
+        );
+    }
     a.store.announce(json!({"source": "score", "what": {"run_id": run_id, "as_of": a.ctx.as_of.to_string()},
                             "counts": {"customers": scored}}));
     let seconds = started.elapsed().as_secs_f64();

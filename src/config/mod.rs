@@ -31,6 +31,36 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     pub serve: ServeSettings,
     pub llm: LlmSettings,
+    pub retention: RetentionSettings,
+    pub sources: SourcesSettings,
+}
+
+/// How exports are read.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesSettings {
+    /// The IANA time zone HubSpot and Salesforce write their timestamps in (they carry no offset):
+    /// the portal's or org's zone. Empty: read as UTC.
+    pub timezone: String,
+}
+
+/// How much score history is kept (`scudo score` and `scudo doctor --fix` apply it).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Every day's latest scoring run is kept for this many days (counted back from the latest run).
+    pub score_daily_days: i64,
+    /// Then each week's latest run up to this many days back; older: each month's latest run.
+    pub score_weekly_days: i64,
+}
+
+impl RetentionSettings {
+    pub fn rule(&self) -> crate::store::maintenance::Retention {
+        crate::store::maintenance::Retention {
+            daily_days: self.score_daily_days.max(0),
+            weekly_days: self.score_weekly_days.max(0),
+        }
+    }
 }
 
 /// `scudo serve`: live-event thresholds and single sign-on through a reverse proxy.
@@ -230,6 +260,20 @@ impl Settings {
         })
     }
 
+    /// `[sources] timezone`: the zone naive HubSpot and Salesforce timestamps are read in.
+    pub fn portal_timezone(&self) -> Result<Option<chrono_tz::Tz>> {
+        let name = self.sources.timezone.trim();
+        if name.is_empty() {
+            return Ok(None);
+        }
+        crate::store::calendar::parse_zone(name).map(Some).ok_or_else(|| {
+            user(format!(
+                "[sources] timezone = `{name}` is not an IANA time zone: write your HubSpot portal's or \
+                 Salesforce org's zone, such as \"America/New_York\", or \"\" for UTC"
+            ))
+        })
+    }
+
     /// The reporting currency and time zone derived values are computed in.
     pub fn reporting(&self) -> Result<crate::store::Reporting> {
         Ok(crate::store::Reporting::new(&self.workspace.currency, self.timezone()?.unwrap_or(chrono_tz::Tz::UTC)))
@@ -239,6 +283,7 @@ impl Settings {
     pub fn validate(&self) -> Result<()> {
         self.pinned_as_of()?;
         self.timezone()?;
+        self.portal_timezone()?;
         let currency = self.workspace.currency.trim().to_uppercase();
         if currency != "AUTO" && !currencies::is_known(&currency) {
             let near = currencies::near(&currency);
@@ -257,6 +302,13 @@ impl Settings {
         {
             return Err(user(format!(
                 "[workspace] memory_limit = `{limit}`: write a size such as \"3GB\" or \"800MB\""
+            )));
+        }
+        let r = &self.retention;
+        if r.score_daily_days < 1 || r.score_weekly_days < r.score_daily_days {
+            return Err(user(format!(
+                "[retention] needs score_daily_days ≥ 1 and score_weekly_days ≥ score_daily_days (they are {} and {})",
+                r.score_daily_days, r.score_weekly_days
             )));
         }
         let m = &self.models;

@@ -113,6 +113,9 @@ pub struct ReadOptions {
     pub encoding: TextEncoding,
     /// The worksheet of an Excel workbook (default: the first).
     pub sheet: Option<String>,
+    /// The time zone HubSpot and Salesforce write their naive timestamps in (`[sources] timezone`);
+    /// `None`: taken as UTC.
+    pub portal_tz: Option<chrono_tz::Tz>,
 }
 
 /// An opened file whose kind is known, ready to be parsed.
@@ -120,6 +123,8 @@ pub struct Opened {
     pub table: Table,
     pub kind: Kind,
     pub source: String,
+    /// See [`ReadOptions::portal_tz`].
+    pub portal_tz: Option<chrono_tz::Tz>,
 }
 
 /// Opens `path` and settles its kind.
@@ -137,7 +142,7 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Opened> {
             TableOptions { encoding, delimiter: mapping.delimiter()?, has_header: mapping.header },
             opts.sheet.as_deref(),
         )?;
-        return Ok(Opened { table, kind: Kind::Csv, source: mapping.source.clone() });
+        return Ok(Opened { table, kind: Kind::Csv, source: mapping.source.clone(), portal_tz: opts.portal_tz });
     }
     let table = Table::open_sheet(
         path,
@@ -155,12 +160,12 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<Opened> {
         Some(k) => k,
         None => detect::detect(&table.header).map_err(|m| user(m.explain(&path.display().to_string())))?,
     };
-    Ok(Opened { table, kind, source: kind.source().to_string() })
+    Ok(Opened { table, kind, source: kind.source().to_string(), portal_tz: opts.portal_tz })
 }
 
 /// Parses an opened file into `sink`; returns the number of records read.
 pub fn parse(opened: &mut Opened, mapping: Option<&Mapping>, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
-    let t = &mut opened.table;
+    let (t, tz) = (&mut opened.table, opened.portal_tz);
     match opened.kind {
         Kind::ShopifyOrders => formats::shopify::parse_orders(t, sink, progress),
         Kind::ShopifyCustomers => formats::shopify::parse_customers(t, sink, progress),
@@ -168,9 +173,9 @@ pub fn parse(opened: &mut Opened, mapping: Option<&Mapping>, sink: &mut dyn Sink
         Kind::StripePayments => formats::stripe::parse_payments(t, sink, progress),
         Kind::StripeCustomers => formats::stripe::parse_customers(t, sink, progress),
         Kind::StripeInvoices => formats::stripe::parse_invoices(t, sink, progress),
-        Kind::HubspotContacts => formats::hubspot::parse_contacts(t, sink, progress),
-        Kind::HubspotDeals => formats::hubspot::parse_deals(t, sink, progress),
-        Kind::SalesforceReport => formats::salesforce::parse(t, sink, progress),
+        Kind::HubspotContacts => formats::hubspot::parse_contacts(t, sink, progress, tz),
+        Kind::HubspotDeals => formats::hubspot::parse_deals(t, sink, progress, tz),
+        Kind::SalesforceReport => formats::salesforce::parse(t, sink, progress, tz),
         Kind::Csv => {
             let mapping = mapping.ok_or_else(|| user("generic CSV needs a mapping file (--mapping FILE)"))?;
             formats::generic::parse(t, mapping, sink, progress)
@@ -295,7 +300,13 @@ mod proptests {
     fn parse_file(kind: Kind, bytes: &[u8]) -> usize {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         f.write_all(bytes).unwrap();
-        let opts = ReadOptions { kind: Some(kind), mapping: None, encoding: table::TextEncoding::Auto, sheet: None };
+        let opts = ReadOptions {
+            kind: Some(kind),
+            mapping: None,
+            encoding: table::TextEncoding::Auto,
+            sheet: None,
+            portal_tz: None,
+        };
         let Ok(mut opened) = open(f.path(), &opts) else { return 0 };
         let mut sink = record::Collected::default();
         if parse(&mut opened, None, &mut sink, &Progress::hidden()).is_err() {

@@ -173,6 +173,24 @@ pub fn parse_timestamp(raw: &str) -> Result<Option<Instant>, String> {
     Err(format!("`{raw}` is not a date or timestamp (expected e.g. 2024-03-10 09:15:00 -0500)"))
 }
 
+/// A naive timestamp (no offset in the file) read as local time in `zone`, converted to UTC; one
+/// with an offset, or no zone, is returned as it is. A local time that a DST change skips is read
+/// an hour later; one it repeats, as the first of the two.
+pub fn in_zone(t: Instant, zone: Option<chrono_tz::Tz>) -> Instant {
+    use chrono::{Offset, TimeZone};
+    let Some(tz) = zone.filter(|_| t.offset_minutes.is_none()) else { return t };
+    let local = match tz.from_local_datetime(&t.utc) {
+        chrono::LocalResult::Single(d) | chrono::LocalResult::Ambiguous(d, _) => Some(d),
+        chrono::LocalResult::None => tz.from_local_datetime(&(t.utc + chrono::Duration::hours(1))).earliest(),
+    };
+    match local {
+        Some(d) => {
+            Instant { utc: d.naive_utc(), offset_minutes: i16::try_from(d.offset().fix().local_minus_utc() / 60).ok() }
+        }
+        None => t,
+    }
+}
+
 /// Parses with an explicit chrono format (from a mapping file): a timestamp format, or a date
 /// format taken at midnight UTC.
 pub fn parse_with_format(raw: &str, format: &str) -> Result<Option<Instant>, String> {

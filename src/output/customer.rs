@@ -187,7 +187,10 @@ fn text(p: &ResultSet, actions: &ResultSet, orders: &ResultSet, run: Option<&Lat
         out.push_str(&format!("  CLV not forecast: {why}\n"));
         if !t("clv_trend").is_empty() {
             // The trend is the customer's own spend rate, recent half against earlier: no model needed.
-            out.push_str(&format!("  CLV trend {} (spend per day, recent half of their history against the earlier)\n", t("clv_trend")));
+            out.push_str(&format!(
+                "  CLV trend {} (spend per day, recent half of their history against the earlier)\n",
+                t("clv_trend")
+            ));
         }
     }
 

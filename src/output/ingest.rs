@@ -41,8 +41,25 @@ impl FileReport {
 
 /// The summary table.
 pub fn text(reports: &[FileReport]) -> String {
-    let header = ["file", "kind", "rows", "customers +new/~upd/=same", "orders +new/~upd/=same", "rejected", "outcome"]
-        .map(String::from);
+    // `suppressed` (rows of people erased on request) only when there are any.
+    let suppressed = reports.iter().any(|r| r.counts.rows_suppressed > 0);
+    let mut header = [
+        "file",
+        "kind",
+        "rows",
+        "customers +new/~upd/=same",
+        "orders +new/~upd/=same",
+        "rejected",
+        "suppressed",
+        "outcome",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut numeric = vec![false, false, true, false, false, false, true, false];
+    if !suppressed {
+        header.remove(6);
+        numeric.remove(6);
+    }
     let rows: Vec<Vec<String>> = reports
         .iter()
         .map(|r| {
@@ -64,11 +81,18 @@ pub fn text(reports: &[FileReport]) -> String {
                     Some(p) if c.rows_rejected > 0 => format!("{} → {p}", c.rows_rejected),
                     _ => c.rows_rejected.to_string(),
                 },
+                c.rows_suppressed.to_string(),
                 r.outcome_text(),
             ]
         })
+        .map(|mut row: Vec<String>| {
+            if !suppressed {
+                row.remove(6);
+            }
+            row
+        })
         .collect();
-    table::render_text(&header, &rows, &[false, false, true, false, false, false, false])
+    table::render_text(&header, &rows, &numeric)
 }
 
 /// `{"schema_version": 1, "files": [...]}` (docs/json.md).
@@ -88,6 +112,7 @@ pub fn json(reports: &[FileReport]) -> String {
                 "orders": {"inserted": c.orders_inserted, "updated": c.orders_updated, "unchanged": c.orders_unchanged},
                 "products_upserted": c.products_upserted,
                 "rows_rejected": c.rows_rejected,
+                "rows_suppressed": c.rows_suppressed,
                 "rejects_file": r.rejects_path,
                 "seconds": (r.seconds * 1000.0).round() / 1000.0,
             })
@@ -113,6 +138,7 @@ pub fn csv(reports: &[FileReport]) -> String {
         "orders_unchanged",
         "rows_rejected",
         "rejects_file",
+        "rows_suppressed",
     ]);
     for r in reports {
         let c = &r.counts;
@@ -130,6 +156,7 @@ pub fn csv(reports: &[FileReport]) -> String {
             c.orders_unchanged.to_string(),
             c.rows_rejected.to_string(),
             r.rejects_path.clone().unwrap_or_default(),
+            c.rows_suppressed.to_string(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

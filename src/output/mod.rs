@@ -11,6 +11,8 @@ pub mod ingest;
 pub mod insights;
 pub mod json;
 pub mod junit;
+pub mod ops;
+pub mod privacy;
 pub mod rates;
 pub mod scores;
 pub mod table;

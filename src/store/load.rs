@@ -47,6 +47,8 @@ pub struct ImportCounts {
     pub orders_unchanged: u64,
     pub products_upserted: u64,
     pub rows_rejected: u64,
+    /// Records left out because they belong to a person erased on request (`scudo privacy erase`).
+    pub rows_suppressed: u64,
     /// Customers merged into a known one: records with a new source id that joined a customer by
     /// the same email or phone, and customers found to be one (a source id and an email met).
     pub customers_merged: u64,
@@ -300,6 +302,9 @@ struct Loader<'c> {
     /// Customers, orders and products staged: none (and some rejects) means a wrong kind or mapping.
     usable: u64,
     merged: u64,
+    /// Identifiers of people erased on request: their records are left out.
+    suppressed: super::privacy::Suppressed,
+    rows_suppressed: u64,
 }
 
 fn hash_of(v: &impl std::hash::Hash) -> u64 {
@@ -446,6 +451,10 @@ impl Loader<'_> {
 
 impl Sink for Loader<'_> {
     fn customer(&mut self, rec: CustomerRecord) -> Result<()> {
+        if self.suppressed.covers(&self.source, &rec.identity) {
+            self.rows_suppressed += 1;
+            return Ok(());
+        }
         match self.resolve(&rec.identity, None)? {
             Some(cid) => {
                 self.usable += 1;
@@ -466,6 +475,12 @@ impl Sink for Loader<'_> {
     fn order(&mut self, o: OrderRecord) -> Result<()> {
         if let Err((column, reason)) = o.check() {
             self.rejects.push(Reject { line: o.line, column: Some(column.to_string()), reason, raw: String::new() });
+            return Ok(());
+        }
+        if self.suppressed.covers(&self.source, &o.customer.identity)
+            || (!o.customer.identity.is_known() && self.suppressed.covers_guest(&self.source, &o.source_order_id))
+        {
+            self.rows_suppressed += 1;
             return Ok(());
         }
         let Some(cid) = self.resolve(&o.customer.identity, Some(&o.source_order_id))? else {
@@ -596,6 +611,10 @@ const AUTHORITY: &[(&str, &[&str])] = &[
         ],
     ),
 ];
+
+/// Kinds of export that list every customer's current tags: a newer one replaces the tags the
+/// previous one stated (a tag removed in the shop is removed here too).
+const STATES_TAGS: &[&str] = &["shopify-customers"];
 
 /// The SQL that merges field `f` over an order's versions (see [`AUTHORITY`]).
 fn merged_field(f: &str) -> String {
@@ -735,7 +754,19 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     let started = std::time::Instant::now();
     let mark = |what: &str| super::timing(what, started, None);
     merge_customers(conn, job, counts)?;
-    // Customers: the latest non-empty value per field wins; tags accumulate; created_at is the earliest.
+    // Customers: the latest non-empty value per field wins; created_at is the earliest. Tags
+    // accumulate, except that an export which states every customer's tags (STATES_TAGS) replaces
+    // the ones it stated last time: a tag removed in the shop leaves the customer and the segment.
+    let states_tags = STATES_TAGS.contains(&job.kind);
+    let (tags_from, stated_join) = if states_tags {
+        (
+            "list_filter(COALESCE(c.tags, []), lambda t: NOT list_contains(COALESCE(st.tags, []), t))",
+            // The kind is one of STATES_TAGS (constants), so it can stand in the statement.
+            format!("LEFT JOIN customer_stated_tags st ON st.customer_id = s.customer_id AND st.kind = '{}'", job.kind),
+        )
+    } else {
+        ("COALESCE(c.tags, [])", String::new())
+    };
     let latest: Vec<String> =
         CUSTOMER_FIELDS.iter().map(|f| format!("arg_max({f}, seq) FILTER (WHERE {f} IS NOT NULL) AS {f}")).collect();
     conn.execute_batch(&format!(
@@ -747,12 +778,13 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
          SELECT s.customer_id, {merged},
                 CASE WHEN c.created_at IS NULL THEN s.created_at WHEN s.created_at IS NULL THEN c.created_at
                      ELSE least(c.created_at, s.created_at) END AS created_at,
-                list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) AS tags,
+                list_sort(list_distinct(list_concat({tags_from}, s.tags))) AS tags,
+                s.tags AS stated_tags,
                 c.customer_id IS NULL AS is_new,
                 c.customer_id IS NOT NULL AND ({changed}
-                    OR list_sort(list_distinct(list_concat(COALESCE(c.tags, []), s.tags))) IS DISTINCT FROM c.tags
+                    OR list_sort(list_distinct(list_concat({tags_from}, s.tags))) IS DISTINCT FROM c.tags
                     OR (s.created_at IS NOT NULL AND (c.created_at IS NULL OR s.created_at < c.created_at))) AS is_changed
-         FROM s LEFT JOIN customers c ON c.customer_id = s.customer_id;",
+         FROM s LEFT JOIN customers c ON c.customer_id = s.customer_id {stated_join};",
         latest = latest.join(", "),
         merged = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) AS {f}")).collect::<Vec<_>>().join(", "),
         changed = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(s.{f}, c.{f}) IS DISTINCT FROM c.{f}")).collect::<Vec<_>>().join(" OR "),
@@ -771,6 +803,13 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
         sets = CUSTOMER_FIELDS.iter().map(|f| format!("{f} = m.{f}")).collect::<Vec<_>>().join(", "),
     ))
     .context("writing customers")?;
+    if states_tags {
+        conn.execute(
+            "INSERT OR REPLACE INTO customer_stated_tags SELECT customer_id, ?, stated_tags, ? FROM _m_customers",
+            params![job.kind, import_id],
+        )
+        .context("recording the tags this export states")?;
+    }
     conn.execute("INSERT INTO customer_sources SELECT *, ? FROM _stg_sources", params![import_id])
         .context("writing customer sources")?;
     mark("import: writing customers and sources");
@@ -903,7 +942,7 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
 
 /// Segments from tags (one segment per tag, members are the customers carrying it) and the
 /// search index.
-fn refresh_customer_derived(conn: &Connection) -> Result<()> {
+pub(super) fn refresh_customer_derived(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "INSERT INTO segments
             SELECT DISTINCT 'tag:' || t, t, 'Customers tagged ' || t, 'tag'
@@ -934,7 +973,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT import_id, file_name, finished_at, rows_read, customers_inserted, customers_updated,
                     customers_unchanged, orders_inserted, orders_updated, orders_unchanged, rows_rejected,
-                    COALESCE(products_upserted, 0)
+                    COALESCE(products_upserted, 0), COALESCE(rows_suppressed, 0)
              FROM import_log WHERE sha256 = ? AND COALESCE(settings, ?) = ?
              ORDER BY import_id DESC LIMIT 1",
         )?;
@@ -960,6 +999,7 @@ impl Store {
                 orders_unchanged: n(9)?,
                 rows_rejected: n(10)?,
                 products_upserted: n(11)?,
+                rows_suppressed: n(12)?,
                 ..ImportCounts::default()
             },
         }))
@@ -998,6 +1038,8 @@ impl Store {
             order_ids: Vec::new(),
             usable: 0,
             merged: 0,
+            suppressed: super::privacy::Suppressed::load(&tx)?,
+            rows_suppressed: 0,
         };
         // Parse on a second thread while this one stages: the two halves of the work overlap.
         let rows_read = std::thread::scope(|scope| -> Result<u64> {
@@ -1027,7 +1069,7 @@ impl Store {
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
         let rejects = std::mem::take(&mut loader.rejects);
-        let (usable, merged) = (loader.usable, loader.merged);
+        let (usable, merged, rows_suppressed) = (loader.usable, loader.merged, loader.rows_suppressed);
         let merges: Vec<(String, String, String)> = std::mem::take(&mut loader.ids.merges)
             .into_iter()
             .map(|(gone, why)| {
@@ -1045,6 +1087,7 @@ impl Store {
             import_id: Some(import_id),
             rows_read,
             rows_rejected: rejects.len() as u64,
+            rows_suppressed,
             customers_merged: merged,
             ..Default::default()
         };
@@ -1063,8 +1106,8 @@ impl Store {
         tx.execute(
             "INSERT INTO import_log (import_id, file_path, file_name, sha256, kind, source, started_at, finished_at,
                 rows_read, customers_inserted, customers_updated, customers_unchanged, orders_inserted,
-                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings, rows_suppressed)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 import_id,
                 meta.file_path,
@@ -1085,6 +1128,7 @@ impl Store {
                 rejects_path,
                 counts.products_upserted as i64,
                 meta.settings,
+                counts.rows_suppressed as i64,
             ],
         )?;
         if stop.load(std::sync::atomic::Ordering::SeqCst) {

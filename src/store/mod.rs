@@ -10,8 +10,10 @@ pub mod cell;
 pub mod checks;
 pub mod derived;
 pub mod load;
+pub mod maintenance;
 pub mod outbox;
 pub mod owner;
+pub mod privacy;
 pub mod rates;
 pub mod scores;
 mod stage;
@@ -54,6 +56,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
     ("outbox", include_str!("migrations/0013_outbox.sql")),
     ("access and notes", include_str!("migrations/0014_access.sql")),
+    ("privacy", include_str!("migrations/0015_privacy.sql")),
+    ("stated tags", include_str!("migrations/0016_stated_tags.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -135,6 +139,21 @@ impl Store {
         store.set_reporting(r.clone());
         store.settle()?;
         Ok(store)
+    }
+
+    /// Opens a database file as it is, read-only, without migrating or recomputing anything: for
+    /// checking a backup's snapshot.
+    pub fn open_snapshot(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(user(format!("no database at {}", path.display())));
+        }
+        let config = || -> Result<duckdb::Config> {
+            duckdb::Config::default()
+                .access_mode(duckdb::AccessMode::ReadOnly)
+                .and_then(|c| c.enable_autoload_extension(false))
+                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
+        };
+        Store::connect_with(path, &config, false)
     }
 
     fn open_reading(path: &Path, sandboxed: bool, r: &Reporting) -> Result<Store> {

@@ -16,6 +16,8 @@ mod foundation;
 mod ingest;
 mod insights;
 mod numbers;
+mod operations;
+mod privacy;
 mod queries;
 mod readme;
 mod recovery;

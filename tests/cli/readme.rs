@@ -75,6 +75,10 @@ fn every_readme_command_runs_as_written() {
     // fail: two of its orders are in a currency with no rate.
     s.ok(&["demo", "demo", "-q"]);
     let demo = s.path().join("demo");
+    // Privacy requests erase Mike Johnson, whom later examples (insights) still speak of: a demo
+    // of their own.
+    s.ok(&["demo", "privacy-demo", "-q"]);
+    let privacy_demo = s.path().join("privacy-demo");
     let mut ran = 0;
     for cmd in &commands {
         if let Some(rest) = cmd.strip_prefix("scudo init myshop") {
@@ -92,7 +96,13 @@ fn every_readme_command_runs_as_written() {
         let checks = cmd.starts_with("scudo check");
         // Insights and questions speak of the demo's customers (Mike Johnson): they run there.
         let demo_only = cmd.contains("export customers") || cmd.contains("insights") || cmd.starts_with("scudo ask");
-        let dir = if demo_only || checks { &demo } else { &shop };
+        let dir = if cmd.starts_with("scudo privacy") {
+            &privacy_demo
+        } else if demo_only || checks {
+            &demo
+        } else {
+            &shop
+        };
         let r = s.run_in(dir, &args);
         assert!(r.code == 0 || (r.code == 1 && !checks), "`{cmd}` exited {}:\n{}\n{}", r.code, r.stdout, r.stderr);
         if let Some(file) = redirect {

@@ -1,6 +1,6 @@
 //! HubSpot CRM exports: contacts and deals. Headers are property labels in the portal's language,
 //! or internal property names (`email`, `firstname`, …) which are looked up first when present.
-//! Timestamps are naive portal-local time and are stored as given (documented as UTC).
+//! Timestamps are naive portal-local time: read in `[sources] timezone` when set, else as UTC.
 
 use anyhow::Result;
 
@@ -9,11 +9,16 @@ use crate::ingest::Progress;
 use crate::ingest::record::{CustomerRecord, Identity, OrderRecord, OrderStatus, Sink};
 use crate::ingest::table::Table;
 use crate::ingest::values::{
-    Money, NumberStyle, norm_email, norm_phone, parse_bool, parse_money, parse_timestamp, text,
+    Money, NumberStyle, in_zone, norm_email, norm_phone, parse_bool, parse_money, parse_timestamp, text,
 };
 
 /// Reads a contacts export (view or all properties).
-pub fn parse_contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
+pub fn parse_contacts(
+    table: &mut Table,
+    sink: &mut dyn Sink,
+    progress: &Progress,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<u64> {
     let h = &table.header;
     let id = h.any(&["hs_object_id", "Record ID", "Contact ID"]);
     let first = h.any(&["firstname", "First Name"]);
@@ -33,7 +38,7 @@ pub fn parse_contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
         rows_read += 1;
         progress.set(table.position());
         let created_at = match parse_timestamp(row.get(created)) {
-            Ok(t) => t.map(|t| t.utc),
+            Ok(t) => t.map(|t| in_zone(t, tz).utc),
             Err(e) => {
                 reject(sink, &row, Some("Create Date"), e)?;
                 continue;
@@ -79,7 +84,12 @@ pub fn parse_contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progres
 
 /// Reads a deals export. Won deals are completed orders, lost deals cancelled, open deals pending;
 /// the customer is the first associated contact (else company).
-pub fn parse_deals(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
+pub fn parse_deals(
+    table: &mut Table,
+    sink: &mut dyn Sink,
+    progress: &Progress,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<u64> {
     let h = &table.header;
     let id = h.any(&["hs_object_id", "Record ID", "Deal ID"]);
     let name = h.any(&["dealname", "Deal Name"]);
@@ -110,7 +120,7 @@ pub fn parse_deals(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) 
             Some(t) => Ok(Some(t)),
             None => parse_timestamp(row.get(created)),
         }) {
-            Ok(Some(t)) => t,
+            Ok(Some(t)) => in_zone(t, tz),
             Ok(None) => {
                 reject(sink, &row, Some("Close Date"), "no Close Date or Create Date")?;
                 continue;
@@ -143,7 +153,7 @@ pub fn parse_deals(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) 
                 ..CustomerRecord::default()
             },
             ordered_at: when.utc,
-            utc_offset_minutes: None,
+            utc_offset_minutes: when.offset_minutes,
             currency: text(row.get(currency)).map(|c| c.to_uppercase()),
             subtotal: None,
             discount_total: None,

@@ -9,8 +9,8 @@ use crate::ingest::Progress;
 use crate::ingest::record::{CustomerRecord, Identity, OrderRecord, OrderStatus, Sink};
 use crate::ingest::table::{Header, Row, Table};
 use crate::ingest::values::{
-    Instant, Money, NumberStyle, norm_email, norm_phone, parse_bool, parse_money, parse_timestamp, parse_with_format,
-    text,
+    Instant, Money, NumberStyle, in_zone, norm_email, norm_phone, parse_bool, parse_money, parse_timestamp,
+    parse_with_format, text,
 };
 
 /// True for the footer lines a report export ends with.
@@ -54,8 +54,13 @@ fn is_opportunities(h: &Header) -> bool {
 }
 
 /// Reads a Salesforce report or data export.
-pub fn parse(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
-    if is_opportunities(&table.header) { opportunities(table, sink, progress) } else { contacts(table, sink, progress) }
+/// Naive dates and times are read in `tz` (`[sources] timezone`), else as UTC.
+pub fn parse(table: &mut Table, sink: &mut dyn Sink, progress: &Progress, tz: Option<chrono_tz::Tz>) -> Result<u64> {
+    if is_opportunities(&table.header) {
+        opportunities(table, sink, progress, tz)
+    } else {
+        contacts(table, sink, progress, tz)
+    }
 }
 
 fn next_data_row(table: &mut Table) -> Result<Option<Row>> {
@@ -81,7 +86,7 @@ fn next_data_row(table: &mut Table) -> Result<Option<Row>> {
     Ok(None)
 }
 
-fn contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
+fn contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progress, tz: Option<chrono_tz::Tz>) -> Result<u64> {
     let h = &table.header;
     let id = h.any(&["Contact ID", "Id", "Account ID"]);
     let first = h.any(&["First Name", "FirstName"]);
@@ -100,7 +105,7 @@ fn contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Resu
         rows_read += 1;
         progress.set(table.position());
         let created_at = match date(row.get(created)) {
-            Ok(t) => t.map(|t| t.utc),
+            Ok(t) => t.map(|t| in_zone(t, tz).utc),
             Err(e) => {
                 reject(sink, &row, Some("Created Date"), e)?;
                 continue;
@@ -145,7 +150,12 @@ fn contacts(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Resu
     Ok(rows_read)
 }
 
-fn opportunities(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) -> Result<u64> {
+fn opportunities(
+    table: &mut Table,
+    sink: &mut dyn Sink,
+    progress: &Progress,
+    tz: Option<chrono_tz::Tz>,
+) -> Result<u64> {
     let h = &table.header;
     let id = h.any(&["Opportunity ID", "Id"]);
     let name = h.any(&["Opportunity Name", "Name"]);
@@ -174,7 +184,7 @@ fn opportunities(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) ->
             continue;
         };
         let when = match date(row.get(close)) {
-            Ok(Some(t)) => t,
+            Ok(Some(t)) => in_zone(t, tz),
             Ok(None) => {
                 reject(sink, &row, Some("Close Date"), "no Close Date")?;
                 continue;
@@ -210,7 +220,7 @@ fn opportunities(table: &mut Table, sink: &mut dyn Sink, progress: &Progress) ->
                 ..CustomerRecord::default()
             },
             ordered_at: when.utc,
-            utc_offset_minutes: None,
+            utc_offset_minutes: when.offset_minutes,
             currency: text(row.get(currency)).map(|c| c.to_uppercase()),
             subtotal: None,
             discount_total: None,

@@ -5,6 +5,7 @@
 //! [`load`], questions through [`Store::query`], whose parameters are always bound.
 
 pub mod access;
+pub mod automations;
 pub mod calendar;
 pub mod cell;
 pub mod checks;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("order number clashes", include_str!("migrations/0012_order_number_clashes.sql")),
     ("outbox", include_str!("migrations/0013_outbox.sql")),
     ("access and notes", include_str!("migrations/0014_access.sql")),
+    ("automations", include_str!("migrations/0015_automations.sql")),
 ];
 
 /// The schema version this scudo writes.

@@ -2,8 +2,12 @@
 //! state), then delivered and marked sent. Digests use it now; the scheduler, campaigns and
 //! webhooks of later issues go through the same table (docs/architecture.md, "One outbox").
 //!
-//! States: `pending` (recorded, not confirmed) → `sent` (the server accepted it) or `failed` (the
-//! last try failed; the next run tries again). A key already `sent` is never sent again unless the
+//! States: `pending` (recorded, not confirmed) → `sending` (the whole message was handed to the
+//! server, its end not yet: written just before the final `.` of DATA) → `sent` (the server
+//! accepted it) or `failed` (the last try failed; the next run tries again). A row still
+//! `sending` when the next sender starts belongs to a process that died in the instant between
+//! handing over the message's end and hearing the answer: the server has the complete message,
+//! so it is taken as sent (`error_class = 'unconfirmed'`), never sent again. A key already `sent` is never sent again unless the
 //! caller asks for a resend; a `pending` or `failed` one is never dropped.
 
 use anyhow::{Context, Result};
@@ -30,6 +34,8 @@ pub struct NewMessage {
 #[derive(Debug, Clone)]
 pub struct DueMessage {
     pub key: String,
+    /// digest, campaign, notice, webhook: webhooks go over HTTP, the rest over SMTP.
+    pub kind: String,
     pub recipient: String,
     pub sender: String,
     pub payload: Vec<u8>,
@@ -103,7 +109,7 @@ impl Store {
     /// Every pending or failed message, oldest first: what the next delivery sends.
     pub fn outbox_due(&self) -> Result<Vec<DueMessage>> {
         let mut stmt = self.conn.prepare(
-            "SELECT key, recipient, sender, payload, message_id, attempts FROM outbox
+            "SELECT key, recipient, sender, payload, message_id, attempts, kind FROM outbox
              WHERE status IN ('pending', 'failed') ORDER BY created_at, key",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -114,9 +120,33 @@ impl Store {
                 payload: r.get(3)?,
                 message_id: r.get(4)?,
                 attempts: r.get(5)?,
+                kind: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// The whole message is with the server but its end (the final `.` of DATA) is not: from here
+    /// on a crash must not send it again.
+    pub fn outbox_sending(&self, key: &str) -> Result<()> {
+        self.conn.execute("UPDATE outbox SET status = 'sending', updated_at = ? WHERE key = ?", duckdb::params![now(), key])?;
+        Ok(())
+    }
+
+    /// Rows a dead sender left `sending`: the server had the whole message, so they count as sent
+    /// (unconfirmed). Returns their keys.
+    pub fn outbox_resolve_sending(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("SELECT key FROM outbox WHERE status = 'sending' ORDER BY key")?;
+        let keys: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
+        if !keys.is_empty() {
+            self.conn.execute(
+                "UPDATE outbox SET status = 'sent', attempts = attempts + 1, error_class = 'unconfirmed',
+                    error = 'the sending process stopped after handing the whole message to the server, before its answer; not sent again',
+                    sent_at = updated_at, updated_at = ? WHERE status = 'sending'",
+                duckdb::params![now()],
+            )?;
+        }
+        Ok(keys)
     }
 
     /// The server accepted the message.

@@ -4,9 +4,11 @@
 //! workspace and settings (`config`); exports are read into canonical records (`ingest`) and
 //! written into the DuckDB workspace (`store`); SQL files answer questions (`queries`) and check the
 //! data (`checks`); results are rendered for people and machines (`output`); templates turn them
-//! into HTML reports and emails (`report`), and messages leave through one outbox (`deliver`).
+//! into HTML reports and emails (`report`), and messages leave through one outbox (`deliver`);
+//! automations run actions on a schedule (`automate`).
 //! `commands` is the one place wiring them together.
 
+pub mod automate;
 pub mod checks;
 pub mod cli;
 pub mod commands;

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod automation;
 pub mod check;
 pub mod completions;
 pub mod customer;
@@ -18,6 +19,7 @@ pub mod models;
 pub mod query;
 pub mod rates;
 pub mod report;
+pub mod schedule;
 pub mod score;
 pub mod serve;
 
@@ -62,6 +64,11 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Users(c) => access::users(c, g),
         Command::Tokens(c) => access::tokens(c, g),
         Command::Audit(a) => access::audit(a, g),
+        Command::Automation(c) => automation::run(c, g),
+        Command::Schedule(c) => schedule::run(c, g),
+        Command::Plugins(c) => schedule::plugins(c, g),
+        Command::Unsubscribe(a) => automation::unsubscribe(a, g),
+        Command::External(args) => schedule::external(args),
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod live;
 pub mod owner;
 mod page;
+pub mod unsubscribe;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -150,6 +151,7 @@ pub fn app(state: State) -> Router {
         .route("/app.js", get(page::script))
         .route("/app.css", get(page::style))
         .route("/healthz", get(healthz))
+        .route("/unsubscribe/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
         .route("/internal/release", post(internal_release))
         .route("/internal/done", post(internal_done))
         .route("/internal/committed", post(internal_committed))

@@ -251,9 +251,11 @@ impl Action for DigestAction {
     }
 }
 
-/// ok when nothing failed, partial when some did, failed when all did.
+/// ok when nothing failed, partial when some did (or messages wait for an SMTP server), failed
+/// when all did.
 pub fn status_of(o: &Outcome) -> String {
     match (o.failed, o.sent) {
+        (0, _) if o.error.is_some() => "partial",
         (0, _) => "ok",
         (_, 0) => "failed",
         _ => "partial",

@@ -139,7 +139,11 @@ impl Action for Plugin {
         // The plugin may call scudo itself: the workspace is free while it runs.
         cx.release();
         let started = Instant::now();
-        let mut child = Command::new(&self.path)
+        let mut command = Command::new(&self.path);
+        // Its own process group, so that a timeout stops what it started too (and their pipes close).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .current_dir(&cx.ws.root)
             .env("SCUDO_WORKSPACE", &cx.ws.root)
             .env("SCUDO_AUTOMATION", &cx.def.name)
@@ -170,6 +174,7 @@ impl Action for Plugin {
                 break Some(s);
             }
             if started.elapsed() > timeout {
+                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
                 let _ = child.kill();
                 let _ = child.wait();
                 break None;

@@ -67,6 +67,10 @@ fn run_one(a: &AutomationRunArgs, g: &GlobalArgs) -> Result<Exit> {
         Format::Json => output::emit(&output::json::to_string(&doc))?,
         _ => output::emit(&output::automations::run(&doc))?,
     }
+    if let Some(e) = &report.outcome.error {
+        let what = if report.outcome.status == "failed" { "error" } else { "note" };
+        eprintln!("{what}: {e}");
+    }
     Ok(match report.outcome.status.as_str() {
         "failed" => Exit::Error,
         "partial" | "withheld" => Exit::Condition,

@@ -46,7 +46,7 @@ impl<'a> Transports<'a> {
 /// Transient refusals (4xx, HTTP 5xx) are retried up to `[smtp] retries` (`[automations]
 /// webhook_retries`) times, waiting `backoff`, then twice that, and so on; permanent ones are
 /// not. A message the server accepted is marked sent before the next one is tried. Rows a dead
-/// sender left `sending` are first taken as sent (store::outbox), and email rows wait when there
+/// sender handed over whole (the hand-over journal) are first taken as sent (store::outbox), and email rows wait when there
 /// is no SMTP server to send them to.
 pub fn deliver_due(store: &Store, t: &Transports<'_>, backoff: Duration) -> Result<Vec<Outcome>> {
     deliver_due_with(store, t, backoff, &mut |_| {})
@@ -91,9 +91,9 @@ pub fn deliver_due_with(
                     );
                 }
                 let rt = runtime.as_ref().expect("built above");
-                let key = m.key.clone();
+                let (key, attempts) = (m.key.clone(), m.attempts);
                 let handed_over = move || {
-                    if let Err(e) = store.outbox_sending(&key) {
+                    if let Err(e) = store.outbox_handed_over(&key, attempts) {
                         eprintln!("warning: cannot mark {key} as handed over: {e:#}");
                     }
                 };

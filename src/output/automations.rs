@@ -59,9 +59,6 @@ pub fn run(doc: &Value) -> String {
     if let Some(w) = doc["detail"].get("withheld_because") {
         out.push_str(&format!("withheld because {}\n", s(w)));
     }
-    if !doc["error"].is_null() {
-        out.push_str(&format!("error: {}\n", s(&doc["error"])));
-    }
     out
 }
 

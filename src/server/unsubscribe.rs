@@ -40,8 +40,16 @@ pub async fn confirm(AxState(s): AxState<State>, Path(token): Path<String>) -> R
     let Some(email) = address(&s, &token) else {
         return page(StatusCode::NOT_FOUND, "<p>This unsubscribe link is not valid.</p>");
     };
-    let who = email.clone();
-    let done = owner::ask(&s.db, move |o| o.write(|store| store.suppress(&who, "unsubscribed", "unsubscribe link"))).await;
+    // The database may be lent to a command for a moment: try again for a few seconds.
+    let mut done = Err(anyhow::anyhow!("not tried"));
+    for _ in 0..20 {
+        let who = email.clone();
+        done = owner::ask(&s.db, move |o| o.write(|store| store.suppress(&who, "unsubscribed", "unsubscribe link"))).await;
+        if done.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
     match done {
         Ok(_) => {
             let _ = crate::store::access::audit(&s.db_path, "unsubscribe link", "unsubscribe", &email, "suppressed");

@@ -2,12 +2,12 @@
 //! state), then delivered and marked sent. Digests use it now; the scheduler, campaigns and
 //! webhooks of later issues go through the same table (docs/architecture.md, "One outbox").
 //!
-//! States: `pending` (recorded, not confirmed) → `sending` (the whole message was handed to the
-//! server, its end not yet: written just before the final `.` of DATA) → `sent` (the server
-//! accepted it) or `failed` (the last try failed; the next run tries again). A row still
-//! `sending` when the next sender starts belongs to a process that died in the instant between
-//! handing over the message's end and hearing the answer: the server has the complete message,
-//! so it is taken as sent (`error_class = 'unconfirmed'`), never sent again. A key already `sent` is never sent again unless the
+//! States: `pending` (recorded, not confirmed) → `sent` (the server accepted it) or `failed` (the
+//! last try failed; the next run tries again). Just before the final `.` of DATA the sender notes
+//! the key in a hand-over journal beside the database; a key noted there with no outcome after it
+//! belongs to a process that died between handing over the whole message and hearing the answer:
+//! the server has the complete message, so it is taken as sent (`error_class = 'unconfirmed'`),
+//! never sent again. A key already `sent` is never sent again unless the
 //! caller asks for a resend; a `pending` or `failed` one is never dropped.
 
 use anyhow::{Context, Result};
@@ -126,27 +126,55 @@ impl Store {
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
 
-    /// The whole message is with the server but its end (the final `.` of DATA) is not: from here
-    /// on a crash must not send it again.
-    pub fn outbox_sending(&self, key: &str) -> Result<()> {
-        self.conn.execute("UPDATE outbox SET status = 'sending', updated_at = ? WHERE key = ?", duckdb::params![now(), key])?;
+    /// The file beside the database where handed-over messages are noted (see [`Store::outbox_handed_over`]).
+    pub fn handover_journal(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!("{}.handed-over", self.path.display()))
+    }
+
+    /// The whole message is with the server, its end (the final `.` of DATA) not yet: from here on
+    /// a crash must not send it again. Noted as one appended line in a journal beside the
+    /// database — a `write` of a few bytes, microseconds, where a DuckDB commit waits for its
+    /// fsync for milliseconds, a window in which a kill would lose the message. A process killed
+    /// after the `write` keeps the line (the kernel has it); only a power cut could drop it, and
+    /// then the message is sent again (at least once).
+    pub fn outbox_handed_over(&self, key: &str, attempts: i64) -> Result<()> {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(self.handover_journal())?;
+        f.write_all(format!("{attempts}\t{key}\n").as_bytes())?;
         Ok(())
     }
 
-    /// Rows a dead sender left `sending`: the server had the whole message, so they count as sent
-    /// (unconfirmed). Returns their keys.
+    /// Messages a dead sender handed over whole without hearing the answer: a journal line whose
+    /// row still has the attempts it had then (no outcome was recorded after it). The server had
+    /// the complete message, so they count as sent (`error_class = 'unconfirmed'`), never sent
+    /// again. Returns their keys; the journal is emptied.
     pub fn outbox_resolve_sending(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("SELECT key FROM outbox WHERE status = 'sending' ORDER BY key")?;
-        let keys: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<std::result::Result<_, _>>()?;
-        if !keys.is_empty() {
-            self.conn.execute(
+        let path = self.handover_journal();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).context("cannot read the outbox's hand-over journal"),
+        };
+        let mut resolved = Vec::new();
+        for line in text.lines() {
+            let Some((attempts, key)) = line.split_once('\t') else { continue };
+            let Ok(attempts) = attempts.parse::<i64>() else { continue };
+            let n = self.conn.execute(
                 "UPDATE outbox SET status = 'sent', attempts = attempts + 1, error_class = 'unconfirmed',
                     error = 'the sending process stopped after handing the whole message to the server, before its answer; not sent again',
-                    sent_at = updated_at, updated_at = ? WHERE status = 'sending'",
-                duckdb::params![now()],
+                    sent_at = ?, updated_at = ? WHERE key = ? AND attempts = ? AND status IN ('pending', 'failed')",
+                duckdb::params![now(), now(), key, attempts],
             )?;
+            if n > 0 {
+                resolved.push(key.to_string());
+            }
         }
-        Ok(keys)
+        std::fs::write(&path, b"").context("cannot empty the outbox's hand-over journal")?;
+        Ok(resolved)
     }
 
     /// The server accepted the message.

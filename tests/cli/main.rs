@@ -3,6 +3,8 @@
 mod harness;
 
 mod analytics;
+mod automations;
+mod campaign_crash;
 mod browser;
 mod checks;
 mod corpus;

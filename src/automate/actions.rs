@@ -194,7 +194,15 @@ pub fn withhold(cx: &mut Cx<'_>, why: &str) -> Result<Outcome> {
         let message_id = email::message_id(&key, &from);
         let payload = email::message(&d, &from, &cx.ws.settings.smtp.reply_to, &to, &message_id)?;
         messages.push((
-            NewMessage { key, kind: "notice".into(), recipient: addr, sender: from.clone(), subject: subject.clone(), payload, message_id },
+            NewMessage {
+                key,
+                kind: "notice".into(),
+                recipient: addr,
+                sender: from.clone(),
+                subject: subject.clone(),
+                payload,
+                message_id,
+            },
             link(cx, None),
         ));
     }
@@ -237,7 +245,15 @@ impl Action for DigestAction {
             let message_id = email::message_id(&key, &from);
             let payload = email::message(&d, &from, &cx.ws.settings.smtp.reply_to, t, &message_id)?;
             messages.push((
-                NewMessage { key, kind: "digest".into(), recipient: addr, sender: from.clone(), subject: d.subject.clone(), payload, message_id },
+                NewMessage {
+                    key,
+                    kind: "digest".into(),
+                    recipient: addr,
+                    sender: from.clone(),
+                    subject: d.subject.clone(),
+                    payload,
+                    message_id,
+                },
                 link(cx, None),
             ));
         }
@@ -346,7 +362,8 @@ impl Action for Program {
             .output()?;
         let code = out.status.code().unwrap_or(-1);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: String = stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let tail: String =
+            stderr.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         o.detail = json!({"command": shown, "exit_code": code, "stderr": tail});
         match code {
             0 => {}

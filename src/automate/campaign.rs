@@ -41,20 +41,25 @@ pub fn run(cx: &mut Cx<'_>) -> Result<Outcome> {
     let template = cx.def.template.clone().ok_or_else(|| user("email-campaign needs `template`"))?;
     let lib = Library::load(Some(&cx.ws.templates_dir()))?;
     let front = report::templates::front_matter(lib.report(&template)?)?;
-    let params: Vec<(String, String)> =
-        cx.def.params.iter().filter(|(k, _)| front.params.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let params: Vec<(String, String)> = cx
+        .def
+        .params
+        .iter()
+        .filter(|(k, _)| front.params.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let mut prepared = {
         let (store, catalog, ctx) = cx.parts()?;
         report::prepare(&lib, &template, &params, store, catalog, ctx)?
     };
-    let from = if cx.req.dry_run { sender(cx).unwrap_or_else(|_| "Your shop <shop@localhost>".into()) } else { sender(cx)? };
+    let from =
+        if cx.req.dry_run { sender(cx).unwrap_or_else(|_| "Your shop <shop@localhost>".into()) } else { sender(cx)? };
     prepared.data["shop"] = json!(shop_name(&from));
     let rows = cx.audience_rows();
     if cx.def.recipient == "owner" {
         return to_owner(cx, &lib, prepared, rows, &from);
     }
-    let secret =
-        if cx.req.dry_run { b"dry-run".to_vec() } else { unsubscribe::secret(&cx.db_path())? };
+    let secret = if cx.req.dry_run { b"dry-run".to_vec() } else { unsubscribe::secret(&cx.db_path())? };
     let base = cx.ws.settings.automations.public_url.clone();
 
     // Who is who, and who must not be written to.
@@ -113,7 +118,11 @@ pub fn run(cx: &mut Cx<'_>) -> Result<Outcome> {
             Some(_) if no_consent.contains(&p.id) => Some(("no marketing consent", "accepts_marketing = no".into())),
             Some(_) if states.contains_key(&p.key) => {
                 let s = &states[&p.key];
-                Some(if s == "sent" { ("sent already", p.key.clone()) } else { ("recorded already", format!("{s}; retried by the sender")) })
+                Some(if s == "sent" {
+                    ("sent already", p.key.clone())
+                } else {
+                    ("recorded already", format!("{s}; retried by the sender"))
+                })
             }
             Some(_) if in_cooldown.contains(&p.id) => Some(("cooldown", cx.def.cooldown.clone().unwrap_or_default())),
             Some(_) if capped.contains(&p.id) => {
@@ -206,7 +215,15 @@ fn to_owner(cx: &mut Cx<'_>, lib: &Library, mut p: report::Prepared, rows: Vec<V
         let message_id = email::message_id(&key, from);
         let payload = email::message(&d, from, &cx.ws.settings.smtp.reply_to, t, &message_id)?;
         messages.push((
-            NewMessage { key, kind: "notice".into(), recipient: addr, sender: from.to_string(), subject: d.subject.clone(), payload, message_id },
+            NewMessage {
+                key,
+                kind: "notice".into(),
+                recipient: addr,
+                sender: from.to_string(),
+                subject: d.subject.clone(),
+                payload,
+                message_id,
+            },
             link(cx, None),
         ));
     }

@@ -46,7 +46,10 @@ impl Runner {
         .await;
         match status {
             Ok(Ok(s)) if s.success() => {}
-            Ok(Ok(s)) => eprintln!("schedule: `scudo {shown}` exited with {}", s.code().map_or("a signal".into(), |c| c.to_string())),
+            Ok(Ok(s)) => eprintln!(
+                "schedule: `scudo {shown}` exited with {}",
+                s.code().map_or("a signal".into(), |c| c.to_string())
+            ),
             Ok(Err(e)) => eprintln!("schedule: cannot run `scudo {shown}`: {e}"),
             Err(e) => eprintln!("schedule: `scudo {shown}` stopped: {e}"),
         }
@@ -84,8 +87,16 @@ pub async fn run(ws: Workspace, stop: impl std::future::Future<Output = ()>) -> 
                         return;
                     }
                 };
-                r.run(vec!["automation".into(), "run".into(), name, "--trigger".into(), "schedule".into(), "--at".into(), at])
-                    .await;
+                r.run(vec![
+                    "automation".into(),
+                    "run".into(),
+                    name,
+                    "--trigger".into(),
+                    "schedule".into(),
+                    "--at".into(),
+                    at,
+                ])
+                .await;
             })
         })
         .map_err(|e| anyhow::anyhow!("automation `{}`: cron `{}`: {e}", def.name, s.text))?;

@@ -194,7 +194,11 @@ impl Action for Plugin {
         let mut o = Outcome::default();
         let Some(status) = status else {
             o.status = "failed".into();
-            o.error = Some(format!("{} did not answer within {} s (timeout); it was stopped", self.path.display(), timeout.as_secs()));
+            o.error = Some(format!(
+                "{} did not answer within {} s (timeout); it was stopped",
+                self.path.display(),
+                timeout.as_secs()
+            ));
             o.detail = json!({"plugin": self.path.display().to_string(), "exit_code": null, "stderr": stderr_text, "millis": millis});
             return Ok(o);
         };
@@ -210,12 +214,18 @@ impl Action for Plugin {
         match (&answer, code) {
             (Some(a), Some(0)) => {
                 let st = a.get("status").and_then(Value::as_str).unwrap_or("ok");
-                o.status = if matches!(st, "ok" | "partial" | "skipped" | "failed") { st.to_string() } else { "ok".to_string() };
+                o.status = if matches!(st, "ok" | "partial" | "skipped" | "failed") {
+                    st.to_string()
+                } else {
+                    "ok".to_string()
+                };
                 o.sent = a.get("sent").and_then(Value::as_u64).unwrap_or(0);
                 o.skipped = a.get("skipped").and_then(Value::as_u64).unwrap_or(0);
                 o.failed = a.get("failed").and_then(Value::as_u64).unwrap_or(0);
                 if o.status == "failed" {
-                    o.error = Some(a.get("message").and_then(Value::as_str).unwrap_or("the plugin said it failed").to_string());
+                    o.error = Some(
+                        a.get("message").and_then(Value::as_str).unwrap_or("the plugin said it failed").to_string(),
+                    );
                 }
             }
             (None, Some(0)) => {

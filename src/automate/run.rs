@@ -263,7 +263,12 @@ fn gate(cx: &mut Cx<'_>) -> Result<Option<String>> {
         })
         .map(|o| {
             let what = o.message.clone().or_else(|| o.crossed.clone()).unwrap_or_default();
-            format!("{} ({}{})", o.spec.name, o.status.as_str(), if what.is_empty() { String::new() } else { format!(": {what}") })
+            format!(
+                "{} ({}{})",
+                o.spec.name,
+                o.status.as_str(),
+                if what.is_empty() { String::new() } else { format!(": {what}") }
+            )
         })
         .collect();
     if bad.is_empty() {

@@ -51,16 +51,15 @@ fn run_one(a: &AutomationRunArgs, g: &GlobalArgs) -> Result<Exit> {
     let def = automate::find(&ws, &a.name)?.clone();
     let instant = match &a.at {
         Some(t) => DateTime::parse_from_rfc3339(t)
-            .map_err(|e| user(format!("--at `{t}` is not an RFC 3339 instant such as 2024-10-07T09:00:00+02:00 ({e})")))?
+            .map_err(|e| {
+                user(format!("--at `{t}` is not an RFC 3339 instant such as 2024-10-07T09:00:00+02:00 ({e})"))
+            })?
             .with_timezone(&Utc),
         None => automate::manual_instant(&def, &ws, a.as_of.as_of)?,
     };
     let req = request(&ws, &def, instant, a.as_of.as_of, &a.trigger, a.dry_run)?;
-    let store = if a.dry_run {
-        Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)?
-    } else {
-        open(&ws)?
-    };
+    let store =
+        if a.dry_run { Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)? } else { open(&ws)? };
     let report = automate::run::execute(store, &ws, &def, &req, g.quiet)?;
     let doc = report.json();
     match a.output.format {
@@ -131,7 +130,13 @@ fn resume(g: &GlobalArgs) -> Result<Exit> {
         if !g.quiet {
             eprintln!("resume: run {} of `{}` ({}) was interrupted; resuming it", u.run_id, u.automation, u.period);
         }
-        let req = Request { trigger: "resume".into(), period: u.period, period_at: u.period_at, as_of: u.as_of, dry_run: false };
+        let req = Request {
+            trigger: "resume".into(),
+            period: u.period,
+            period_at: u.period_at,
+            as_of: u.as_of,
+            dry_run: false,
+        };
         let report = automate::run::execute(store, &ws, &def, &req, g.quiet)?;
         summary(&report, g.quiet);
         store = open(&ws)?;
@@ -144,12 +149,21 @@ fn resume(g: &GlobalArgs) -> Result<Exit> {
         let Some(latest) = missed.last() else { continue };
         if def.catch_up == "skip" {
             if !g.quiet {
-                eprintln!("resume: `{}` missed {} run(s) while nothing ran; catch_up = \"skip\"", def.name, missed.len());
+                eprintln!(
+                    "resume: `{}` missed {} run(s) while nothing ran; catch_up = \"skip\"",
+                    def.name,
+                    missed.len()
+                );
             }
             continue;
         }
         if !g.quiet {
-            eprintln!("resume: `{}` missed {} run(s); catching up once, for {}", def.name, missed.len(), latest.to_rfc3339());
+            eprintln!(
+                "resume: `{}` missed {} run(s); catching up once, for {}",
+                def.name,
+                missed.len(),
+                latest.to_rfc3339()
+            );
         }
         let req = request(&ws, def, latest.with_timezone(&Utc), None, "catch-up", false)?;
         let report = automate::run::execute(store, &ws, def, &req, g.quiet)?;

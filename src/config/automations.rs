@@ -132,7 +132,9 @@ impl AutomationDef {
             return Err("give one trigger: `cron` or `after` (a `when` query may go with either)".into());
         }
         if triggers == 0 && self.when.is_none() {
-            return Err("no trigger: give `cron = \"0 9 * * MON\"`, `after = \"ingest\"` or `when = \"queries/…\"`".into());
+            return Err(
+                "no trigger: give `cron = \"0 9 * * MON\"`, `after = \"ingest\"` or `when = \"queries/…\"`".into()
+            );
         }
         if let Some(a) = &self.after
             && !matches!(a.as_str(), "ingest" | "score")
@@ -165,10 +167,8 @@ impl AutomationDef {
             return Err(format!("recipient = `{}`: use \"customer\" or \"owner\"", self.recipient));
         }
         match self.action.as_str() {
-            "email-campaign" => {
-                if self.template.is_none() || self.audience.is_none() {
-                    return Err("action = \"email-campaign\" needs `template` and `audience`".into());
-                }
+            "email-campaign" if self.template.is_none() || self.audience.is_none() => {
+                return Err("action = \"email-campaign\" needs `template` and `audience`".into());
             }
             "webhook" => {
                 let url = self.url.as_deref().unwrap_or("");
@@ -179,7 +179,7 @@ impl AutomationDef {
             "ingest" if self.folder.is_none() => {
                 return Err("action = \"ingest\" needs `folder` (where the exports land)".into());
             }
-            a if a.is_empty() => return Err("`action` is empty".into()),
+            "" => return Err("`action` is empty".into()),
             _ => {}
         }
         Ok(())
@@ -252,9 +252,10 @@ enabled = true
 
     #[test]
     fn mistakes_name_the_file_the_line_and_what_to_do() {
-        let e = parse("[[automation]]\nname = \"x\"\ncron = \"0 9 * * MON\"\naction = \"check\"\ncolour = 1\n", "a.toml")
-            .unwrap_err()
-            .to_string();
+        let e =
+            parse("[[automation]]\nname = \"x\"\ncron = \"0 9 * * MON\"\naction = \"check\"\ncolour = 1\n", "a.toml")
+                .unwrap_err()
+                .to_string();
         assert!(e.contains("a.toml") && e.contains("line 5") && e.contains("colour"), "{e}");
         let e = parse("[[automation]]\nname = \"x\"\ncron = \"0 25 * * *\"\naction = \"check\"\n", "a.toml")
             .unwrap_err()
@@ -262,9 +263,12 @@ enabled = true
         assert!(e.contains("cron"), "{e}");
         let e = parse("[[automation]]\nname = \"x\"\naction = \"check\"\n", "a.toml").unwrap_err().to_string();
         assert!(e.contains("no trigger"), "{e}");
-        let e = parse("[[automation]]\nname = \"x\"\ncron = \"* * * * *\"\ntimezone = \"Mars/Olympus\"\naction = \"check\"\n", "a.toml")
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "[[automation]]\nname = \"x\"\ncron = \"* * * * *\"\ntimezone = \"Mars/Olympus\"\naction = \"check\"\n",
+            "a.toml",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("Mars/Olympus"), "{e}");
     }
 

@@ -60,7 +60,9 @@ pub fn deliver_due_with(
     each: &mut dyn FnMut(&Outcome),
 ) -> Result<Vec<Outcome>> {
     for key in store.outbox_resolve_sending()? {
-        eprintln!("note: {key} was handed to the server whole by a process that stopped before its answer: counted as sent, not sent again");
+        eprintln!(
+            "note: {key} was handed to the server whole by a process that stopped before its answer: counted as sent, not sent again"
+        );
     }
     let due = store.outbox_due()?;
     if due.is_empty() {

@@ -95,7 +95,8 @@ mod tests {
         assert_eq!(verify(b"secret", &t).as_deref(), Some("lisa@example.com"));
         assert_eq!(verify(b"other", &t), None);
         // Someone else's address with Lisa's signature.
-        let forged = format!("{}.{}", token(b"x", "mike@example.com").split('.').next().unwrap(), t.split('.').nth(1).unwrap());
+        let forged =
+            format!("{}.{}", token(b"x", "mike@example.com").split('.').next().unwrap(), t.split('.').nth(1).unwrap());
         assert_eq!(verify(b"secret", &forged), None);
         for junk in ["", ".", "zz.00", "abc", "6c.", "6c6973612e"] {
             assert_eq!(verify(b"secret", junk), None, "{junk}");

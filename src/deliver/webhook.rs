@@ -39,11 +39,8 @@ pub fn post(url: &str, secret_var: &str, key: &str, body: &[u8], timeout: Durati
         ),
     })?;
     let ts = chrono::Utc::now().timestamp();
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build().into();
     let res = agent
         .post(url)
         .header("Content-Type", "application/json")
@@ -59,9 +56,10 @@ pub fn post(url: &str, secret_var: &str, key: &str, body: &[u8], timeout: Durati
             let class = if code >= 500 || code == 429 || code == 408 { Class::Transient } else { Class::Message };
             Err(Failure { class, message: format!("{url} answered HTTP {code}") })
         }
-        Err(ureq::Error::Timeout(_)) => {
-            Err(Failure { class: Class::Timeout, message: format!("{url} did not answer within {} s", timeout.as_secs()) })
-        }
+        Err(ureq::Error::Timeout(_)) => Err(Failure {
+            class: Class::Timeout,
+            message: format!("{url} did not answer within {} s", timeout.as_secs()),
+        }),
         Err(e) => Err(Failure { class: Class::Transient, message: format!("cannot POST to {url}: {e}") }),
     }
 }

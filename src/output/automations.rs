@@ -18,7 +18,8 @@ pub fn run(doc: &Value) -> String {
     let mut out = String::new();
     let recipients = doc["recipients"].as_array().cloned().unwrap_or_default();
     if !recipients.is_empty() && recipients[0].get("customer_id").is_some() {
-        let header: Vec<String> = ["customer", "email", "subject", "because", "status"].iter().map(|h| h.to_string()).collect();
+        let header: Vec<String> =
+            ["customer", "email", "subject", "because", "status"].iter().map(|h| h.to_string()).collect();
         let rows: Vec<Vec<String>> = recipients
             .iter()
             .map(|r| {
@@ -26,13 +27,20 @@ pub fn run(doc: &Value) -> String {
                     Some(why) if !why.is_null() => format!("skipped: {}", s(why)),
                     _ => s(&r["status"]),
                 };
-                vec![format!("{} ({})", s(&r["name"]), s(&r["customer_id"])), s(&r["email"]), s(&r["subject"]), s(&r["reason"]), status]
+                vec![
+                    format!("{} ({})", s(&r["name"]), s(&r["customer_id"])),
+                    s(&r["email"]),
+                    s(&r["subject"]),
+                    s(&r["reason"]),
+                    status,
+                ]
             })
             .collect();
         out.push_str(&render_text(&header, &rows, &[false; 5]));
     } else if !recipients.is_empty() {
         for r in &recipients {
-            let line: Vec<String> = r.as_object().map(|o| o.iter().map(|(k, v)| format!("{k}: {}", s(v))).collect()).unwrap_or_default();
+            let line: Vec<String> =
+                r.as_object().map(|o| o.iter().map(|(k, v)| format!("{k}: {}", s(v))).collect()).unwrap_or_default();
             out.push_str(&format!("{}\n", line.join(" · ")));
         }
     }
@@ -67,10 +75,23 @@ pub fn history(rows: &[Value]) -> String {
     if rows.is_empty() {
         return "no runs yet (`scudo automation run NAME`, or the scheduler)\n".into();
     }
-    let header: Vec<String> = ["run", "automation", "trigger", "period", "status", "audience", "sent", "skipped", "failed", "ms", "started (UTC)", "error"]
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
+    let header: Vec<String> = [
+        "run",
+        "automation",
+        "trigger",
+        "period",
+        "status",
+        "audience",
+        "sent",
+        "skipped",
+        "failed",
+        "ms",
+        "started (UTC)",
+        "error",
+    ]
+    .iter()
+    .map(|h| h.to_string())
+    .collect();
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -101,7 +122,10 @@ pub fn history(rows: &[Value]) -> String {
 /// `scudo schedule list`.
 pub fn schedule(doc: &Value) -> String {
     let header: Vec<String> =
-        ["automation", "enabled", "trigger", "action", "time zone", "next runs (local)", "next runs (UTC)"].iter().map(|h| h.to_string()).collect();
+        ["automation", "enabled", "trigger", "action", "time zone", "next runs (local)", "next runs (UTC)"]
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
     let rows: Vec<Vec<String>> = doc["automations"]
         .as_array()
         .map(|a| {
@@ -124,7 +148,8 @@ pub fn schedule(doc: &Value) -> String {
         })
         .unwrap_or_default();
     if rows.is_empty() {
-        return "no automations: add [[automation]] tables to scudo.toml or automations/*.toml (docs/automations.md)\n".into();
+        return "no automations: add [[automation]] tables to scudo.toml or automations/*.toml (docs/automations.md)\n"
+            .into();
     }
     render_text(&header, &rows, &[false; 7])
 }

@@ -221,7 +221,20 @@ mod tests {
     fn every_builtin_has_a_front_matter_and_a_text_part() {
         let lib = Library::load(None).unwrap();
         let names: Vec<&str> = lib.reports().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["at-risk", "customer", "models", "segment-report", "weekly-digest"]);
+        assert_eq!(
+            names,
+            [
+                "at-risk",
+                "campaigns/at-risk",
+                "campaigns/onboarding",
+                "campaigns/vip-escalation",
+                "campaigns/win-back",
+                "customer",
+                "models",
+                "segment-report",
+                "weekly-digest"
+            ]
+        );
         for f in lib.reports() {
             let fm = front_matter(f).unwrap_or_else(|e| panic!("{}: {e}", f.name));
             assert!(!fm.title.is_empty());

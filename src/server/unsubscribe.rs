@@ -44,7 +44,8 @@ pub async fn confirm(AxState(s): AxState<State>, Path(token): Path<String>) -> R
     let mut done = Err(anyhow::anyhow!("not tried"));
     for _ in 0..20 {
         let who = email.clone();
-        done = owner::ask(&s.db, move |o| o.write(|store| store.suppress(&who, "unsubscribed", "unsubscribe link"))).await;
+        done =
+            owner::ask(&s.db, move |o| o.write(|store| store.suppress(&who, "unsubscribed", "unsubscribe link"))).await;
         if done.is_ok() {
             break;
         }
@@ -55,7 +56,10 @@ pub async fn confirm(AxState(s): AxState<State>, Path(token): Path<String>) -> R
             let _ = crate::store::access::audit(&s.db_path, "unsubscribe link", "unsubscribe", &email, "suppressed");
             page(
                 StatusCode::OK,
-                &format!("<p><strong>{}</strong> is unsubscribed: no more marketing email.</p>", handlebars::html_escape(&email)),
+                &format!(
+                    "<p><strong>{}</strong> is unsubscribed: no more marketing email.</p>",
+                    handlebars::html_escape(&email)
+                ),
             )
         }
         Err(e) => {

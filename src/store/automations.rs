@@ -104,7 +104,13 @@ impl Store {
              WHERE status = 'running' ORDER BY run_id",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })?;
         let mut out = Vec::new();
         for row in rows {
@@ -204,9 +210,10 @@ impl Store {
         )?;
         for chunk in customers.chunks(1000) {
             let list = Value::List(chunk.iter().map(|k| Value::Text(k.clone())).collect());
-            let rows = stmt.query_map(params![list, period_at.timestamp_micros(), us, automation, automation], |r| {
-                r.get::<_, String>(0)
-            })?;
+            let rows = stmt
+                .query_map(params![list, period_at.timestamp_micros(), us, automation, automation], |r| {
+                    r.get::<_, String>(0)
+                })?;
             for row in rows {
                 out.insert(row?);
             }
@@ -324,13 +331,15 @@ impl Store {
 
     /// When the newest import was committed (UTC), if any.
     pub fn newest_import(&self) -> Result<Option<DateTime<Utc>>> {
-        let us: Option<i64> = self.conn.query_row("SELECT epoch_us(max(finished_at)) FROM import_log", [], |r| r.get(0))?;
+        let us: Option<i64> =
+            self.conn.query_row("SELECT epoch_us(max(finished_at)) FROM import_log", [], |r| r.get(0))?;
         Ok(us.and_then(DateTime::from_timestamp_micros))
     }
 
     /// The newest import's and scoring run's ids, for `after` triggers.
     pub fn change_marks(&self) -> Result<(i64, i64)> {
-        let imports: i64 = self.conn.query_row("SELECT coalesce(max(import_id), 0) FROM import_log", [], |r| r.get(0))?;
+        let imports: i64 =
+            self.conn.query_row("SELECT coalesce(max(import_id), 0) FROM import_log", [], |r| r.get(0))?;
         let scores: i64 = self.conn.query_row("SELECT coalesce(max(run_id), 0) FROM score_runs", [], |r| r.get(0))?;
         Ok((imports, scores))
     }

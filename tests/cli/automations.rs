@@ -80,7 +80,9 @@ fn the_demo_lists_the_monday_rome_schedule_in_both_zones() {
         ]
     );
     // Across the end of summer time: 09:00 in Rome is 08:00 UTC.
-    let later = s.ok(&["-w", w, "schedule", "list", "--from", "2024-10-22T00:00:00Z", "--count", "2", "--format", "json"]).json();
+    let later = s
+        .ok(&["-w", w, "schedule", "list", "--from", "2024-10-22T00:00:00Z", "--count", "2", "--format", "json"])
+        .json();
     assert_eq!(later["automations"][0]["next_runs"][0]["utc"], "2024-10-28T08:00:00Z");
     let table = s.ok(&["-w", w, "schedule", "list", "--from", "2024-10-01T12:00:00Z"]).stdout;
     assert!(table.contains("2024-10-07 09:00:00+02:00") && table.contains("2024-10-07 07:00:00Z"), "{table}");
@@ -97,7 +99,13 @@ fn at_risk_dry_run_names_lisa_and_mike_with_their_offers_and_sends_nothing() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["name"].as_str().unwrap().to_string(), r["status"].as_str().unwrap().to_string(), r["offer"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_string(),
+                r["status"].as_str().unwrap().to_string(),
+                r["offer"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let names: Vec<&str> = people.iter().map(|p| p.0.as_str()).collect();
     assert_eq!(names, ["Lisa Thompson", "Mike Johnson"]);
@@ -109,7 +117,10 @@ fn at_risk_dry_run_names_lisa_and_mike_with_their_offers_and_sends_nothing() {
     let hist = s.ok(&["-w", w, "automation", "history", "--format", "json"]).json();
     assert_eq!(hist["runs"].as_array().unwrap().len(), 0);
     let table = s.ok(&["-w", w, "automation", "run", "at-risk", "--dry-run"]).stdout;
-    assert!(table.contains("Lisa Thompson") && table.contains("Mike Johnson") && table.contains("would send"), "{table}");
+    assert!(
+        table.contains("Lisa Thompson") && table.contains("Mike Johnson") && table.contains("would send"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -122,7 +133,11 @@ fn at_risk_sends_once_each_with_working_unsubscribe_links_then_skips_who_unsubsc
     configure(&ws, &mail, &format!("owner = \"owner@shop.example\"\npublic_url = \"http://{}\"\n", web.addr));
 
     let doc = ok(scudo(&s, &ws, &["-w", w, "automation", "run", "at-risk", "--format", "json"]), "the real run");
-    assert_eq!((doc["status"].as_str(), doc["sent"].as_u64(), doc["recorded"].as_u64()), (Some("ok"), Some(2), Some(2)), "{doc}");
+    assert_eq!(
+        (doc["status"].as_str(), doc["sent"].as_u64(), doc["recorded"].as_u64()),
+        (Some("ok"), Some(2), Some(2)),
+        "{doc}"
+    );
     let got = received(&mail);
     assert_eq!(got.len(), 2, "one email each");
     let mut to: Vec<&str> = got.iter().map(|(r, _)| r.as_str()).collect();
@@ -144,8 +159,17 @@ fn at_risk_sends_once_each_with_working_unsubscribe_links_then_skips_who_unsubsc
 
     // Again in the same period: nothing.
     let again = ok(scudo(&s, &ws, &["-w", w, "automation", "run", "at-risk", "--format", "json"]), "run again");
-    assert_eq!((again["sent"].as_u64(), again["recorded"].as_u64(), again["skipped"].as_u64()), (Some(0), Some(0), Some(2)));
-    assert!(again["recipients"].as_array().unwrap().iter().all(|r| r["skipped_because"].as_str().unwrap().starts_with("sent already")));
+    assert_eq!(
+        (again["sent"].as_u64(), again["recorded"].as_u64(), again["skipped"].as_u64()),
+        (Some(0), Some(0), Some(2))
+    );
+    assert!(
+        again["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["skipped_because"].as_str().unwrap().starts_with("sent already"))
+    );
     assert_eq!(mail.messages().len(), 2, "running it again sends nothing");
 
     // A forged token (Mike's address, Lisa's signature) unsubscribes nobody.
@@ -153,7 +177,8 @@ fn at_risk_sends_once_each_with_working_unsubscribe_links_then_skips_who_unsubsc
     let (hex, sig) = path.trim_start_matches("/unsubscribe/").split_once('.').unwrap();
     let mike_hex: String = mike_email.bytes().map(|b| format!("{b:02x}")).collect();
     assert_ne!(hex, mike_hex);
-    let forged = http(&web.addr, "POST", &format!("/unsubscribe/{mike_hex}.{sig}"), &[], Some("List-Unsubscribe=One-Click"));
+    let forged =
+        http(&web.addr, "POST", &format!("/unsubscribe/{mike_hex}.{sig}"), &[], Some("List-Unsubscribe=One-Click"));
     assert_eq!(forged.status, 404);
     // GET shows a page and unsubscribes nobody (link scanners); POST is the one click.
     let page = http(&web.addr, "GET", &path, &[], None);
@@ -161,16 +186,26 @@ fn at_risk_sends_once_each_with_working_unsubscribe_links_then_skips_who_unsubsc
     assert!(page.body.contains(&lisa_email) && page.body.contains("<form method=post>"), "{}", page.body);
     let list = s.ok(&["-w", w, "unsubscribe", "--list", "--format", "json"]).json();
     assert_eq!(list["suppressions"].as_array().unwrap().len(), 0);
-    let click = http(&web.addr, "POST", &path, &[("Content-Type", "application/x-www-form-urlencoded")], Some("List-Unsubscribe=One-Click"));
+    let click = http(
+        &web.addr,
+        "POST",
+        &path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some("List-Unsubscribe=One-Click"),
+    );
     assert_eq!(click.status, 200, "{}", click.body);
     let list = s.ok(&["-w", w, "unsubscribe", "--list", "--format", "json"]).json();
     assert_eq!(list["suppressions"][0]["email"], lisa_email.as_str());
     assert_eq!(list["suppressions"][0]["source"], "unsubscribe link");
 
     // The next period: Lisa is skipped as unsubscribed (Mike, written to a week ago, by the cooldown).
-    let next = ok(scudo(&s, &ws, &["-w", w, "automation", "run", "at-risk", "--as-of", "2024-10-08", "--format", "json"]), "next period");
+    let next = ok(
+        scudo(&s, &ws, &["-w", w, "automation", "run", "at-risk", "--as-of", "2024-10-08", "--format", "json"]),
+        "next period",
+    );
     assert_eq!(next["period"], "2024-10-07T09:00:00+02:00");
-    let lisa = next["recipients"].as_array().unwrap().iter().find(|r| r["email"] == lisa_email.as_str()).unwrap().clone();
+    let lisa =
+        next["recipients"].as_array().unwrap().iter().find(|r| r["email"] == lisa_email.as_str()).unwrap().clone();
     assert_eq!(lisa["status"], "skipped");
     assert!(lisa["skipped_because"].as_str().unwrap().starts_with("suppressed"), "{lisa}");
     assert_eq!(mail.messages().len(), 2, "nothing to Lisa after she unsubscribed");
@@ -178,7 +213,10 @@ fn at_risk_sends_once_each_with_working_unsubscribe_links_then_skips_who_unsubsc
     let hist = s.ok(&["-w", w, "automation", "history", "at-risk", "--format", "json"]).json();
     let runs = hist["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 3);
-    assert_eq!((runs[2]["sent"].as_i64(), runs[2]["status"].as_str(), runs[2]["trigger"].as_str()), (Some(2), Some("ok"), Some("manual")));
+    assert_eq!(
+        (runs[2]["sent"].as_i64(), runs[2]["status"].as_str(), runs[2]["trigger"].as_str()),
+        (Some(2), Some("ok"), Some("manual"))
+    );
     assert!(runs.iter().all(|r| r["duration_ms"].as_i64().is_some() && r["finished_at"].is_string()));
     drop(web);
 }
@@ -216,14 +254,17 @@ fn a_failing_check_withholds_the_campaign_and_tells_the_owner() {
     assert_eq!(mail.messages().len(), 1);
 }
 
+/// What the receiver saw: (signature valid, delivery id, body) per request.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(bool, String, String)>>>;
+
 /// A real HTTP receiver on loopback: checks each POST's HMAC-SHA256 signature and timestamp,
 /// answers 500 to the first `fail_first` requests, then 200. Returns (address, received bodies
 /// with whether the signature held).
-fn receiver(secret: &'static str, fail_first: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<(bool, String, String)>>>) {
+fn receiver(secret: &'static str, fail_first: usize) -> (String, Received) {
     use hmac::{Hmac, KeyInit, Mac};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    let got: std::sync::Arc<std::sync::Mutex<Vec<(bool, String, String)>>> = Default::default();
+    let got: Received = Default::default();
     let seen = got.clone();
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {
@@ -255,7 +296,8 @@ fn receiver(secret: &'static str, fail_first: usize) -> (String, std::sync::Arc<
             let delivery = headers.get("x-scudo-delivery").cloned().unwrap_or_default();
             seen.lock().unwrap().push((valid, delivery, String::from_utf8_lossy(&body).into_owned()));
             let status = if n < fail_first { "500 Internal Server Error" } else { "200 OK" };
-            let _ = stream.write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+            let _ = stream
+                .write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
         }
     });
     (addr, got)
@@ -288,7 +330,8 @@ fn webhooks_are_signed_retried_with_backoff_and_delivered_once() {
     assert_eq!(seen[0].1, seen[1].1, "the same delivery id on every try");
     assert_eq!(seen[1].1, "webhook/at-risk-hook/2024-09-30T09:00:00+02:00");
     let body: Value = serde_json::from_str(&seen[1].2).unwrap();
-    let names: Vec<&str> = body["audience"]["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        body["audience"]["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Lisa Thompson", "Mike Johnson"]);
     // Once delivered, never again in the period.
     let again = run("whsec-test-1");
@@ -298,7 +341,11 @@ fn webhooks_are_signed_retried_with_backoff_and_delivered_once() {
     let (addr2, got2) = receiver("another-secret", 0);
     let text = std::fs::read_to_string(ws.join("automations/hooks.toml")).unwrap().replace(&addr, &addr2);
     std::fs::write(ws.join("automations/hooks.toml"), text).unwrap();
-    let out = s.command_in(&ws, &["-w", w, "automation", "run", "at-risk-hook", "--as-of", "2024-10-08"]).env("SHOP_HOOK_SECRET", "whsec-test-1").output().unwrap();
+    let out = s
+        .command_in(&ws, &["-w", w, "automation", "run", "at-risk-hook", "--as-of", "2024-10-08"])
+        .env("SHOP_HOOK_SECRET", "whsec-test-1")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert_eq!(got2.lock().unwrap().len(), 1);
     assert!(!got2.lock().unwrap()[0].0, "a signature under another secret does not verify");
@@ -329,7 +376,11 @@ fn both_example_plugins_run_from_the_real_scheduler_on_a_seconds_cron() {
     let python = smtp::python();
     // The Python plugin runs under the tests' Python (any python3 would do).
     let py_plugin = ws.join("notify.sh");
-    std::fs::write(&py_plugin, format!("#!/bin/sh\nexec {} {} \"$@\"\n", python.display(), examples.join("scudo-action-notify.py").display())).unwrap();
+    std::fs::write(
+        &py_plugin,
+        format!("#!/bin/sh\nexec {} {} \"$@\"\n", python.display(), examples.join("scudo-action-notify.py").display()),
+    )
+    .unwrap();
     std::fs::set_permissions(&py_plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::write(
         ws.join("automations/plugins.toml"),
@@ -402,7 +453,11 @@ fn a_failing_or_silent_plugin_is_recorded_with_its_exit_code_and_stderr() {
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(slow["error"].as_str().unwrap().contains("timeout"), "{slow}");
     let missing = s.fails(&["-w", w, "automation", "run", "missing"], 2);
-    assert!(missing.stderr.contains("scudo-action-no-such-plugin") && missing.stderr.contains("PATH"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("scudo-action-no-such-plugin") && missing.stderr.contains("PATH"),
+        "{}",
+        missing.stderr
+    );
     let hist = s.ok(&["-w", w, "automation", "history", "bad", "--format", "json"]).json();
     assert_eq!(hist["runs"][0]["detail"]["stderr"], "cannot reach the CRM\n");
 }
@@ -430,7 +485,15 @@ fn scudo_name_runs_scudo_name_from_path_and_plugins_list_shows_it() {
 #[test]
 fn bad_automations_are_refused_with_the_file_and_line() {
     let (s, ws) = demo();
-    std::fs::write(ws.join("automations/typo.toml"), "[[automation]]\nname = \"x\"\ncron = \"0 9 * * MON\"\naction = \"check\"\nenabeld = true\n").unwrap();
+    std::fs::write(
+        ws.join("automations/typo.toml"),
+        "[[automation]]\nname = \"x\"\ncron = \"0 9 * * MON\"\naction = \"check\"\nenabeld = true\n",
+    )
+    .unwrap();
     let r = s.fails(&["-w", ws.to_str().unwrap(), "schedule", "list"], 2);
-    assert!(r.stderr.contains("typo.toml") && r.stderr.contains("line 5") && r.stderr.contains("enabeld"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("typo.toml") && r.stderr.contains("line 5") && r.stderr.contains("enabeld"),
+        "{}",
+        r.stderr
+    );
 }

@@ -53,7 +53,11 @@ fn setup(s: &Scudo, ws: &Path, mail: &Server, customers: &str) {
         "{{!--\ntitle = \"News\"\nsubject = \"News for {{customer.name}}\"\n--}}\n<html><body><p>Hello {{customer.name}}.</p><p><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p></body></html>\n",
     )
     .unwrap();
-    std::fs::write(ws.join("report-templates/news.txt.hbs"), "Hello {{customer.name}}.\nUnsubscribe: {{unsubscribe_url}}\n").unwrap();
+    std::fs::write(
+        ws.join("report-templates/news.txt.hbs"),
+        "Hello {{customer.name}}.\nUnsubscribe: {{unsubscribe_url}}\n",
+    )
+    .unwrap();
     std::fs::write(
         ws.join("automations/news.toml"),
         "[[automation]]\nname = \"news\"\ncron = \"*/2 * * * * *\"\naction = \"email-campaign\"\ntemplate = \"news\"\n\

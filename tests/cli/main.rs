@@ -4,8 +4,8 @@ mod harness;
 
 mod analytics;
 mod automations;
-mod campaign_crash;
 mod browser;
+mod campaign_crash;
 mod checks;
 mod corpus;
 mod data_end;
@@ -23,5 +23,5 @@ mod recovery;
 mod report;
 mod scale;
 mod scores;
-mod smtp;
 mod serve;
+mod smtp;

@@ -136,6 +136,19 @@ pub fn record_and_send(cx: &mut Cx<'_>, messages: Vec<(NewMessage, Link)>, o: &m
         }
     };
     let outcomes = deliver::deliver_due_with(store, &transports, std::time::Duration::from_secs(1), &mut each)?;
+    // A hard bounce (the server refused the address for good) puts it on the suppression list.
+    for out in &outcomes {
+        if let Err(f) = &out.result
+            && out.kind == "campaign"
+            && f.class == deliver::Class::Recipient
+        {
+            let store = cx.store()?;
+            store.outbox_cancel(&out.key, "the address bounced: it is on the suppression list")?;
+            if store.suppress(&out.recipient, "bounce", "smtp")? && !quiet {
+                eprintln!("{}: the server refused it for good; added to the suppression list", out.recipient);
+            }
+        }
+    }
     for out in outcomes.iter().filter(|x| keys.contains(&x.key)) {
         match &out.result {
             Ok(()) => o.sent += 1,

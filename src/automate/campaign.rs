@@ -118,10 +118,10 @@ pub fn run(cx: &mut Cx<'_>) -> Result<Outcome> {
             Some(_) if no_consent.contains(&p.id) => Some(("no marketing consent", "accepts_marketing = no".into())),
             Some(_) if states.contains_key(&p.key) => {
                 let s = &states[&p.key];
-                Some(if s == "sent" {
-                    ("sent already", p.key.clone())
-                } else {
-                    ("recorded already", format!("{s}; retried by the sender"))
+                Some(match s.as_str() {
+                    "sent" => ("sent already", p.key.clone()),
+                    "cancelled" => ("cancelled", "the address bounced".to_string()),
+                    _ => ("recorded already", format!("{s}; retried by the sender")),
                 })
             }
             Some(_) if in_cooldown.contains(&p.id) => Some(("cooldown", cx.def.cooldown.clone().unwrap_or_default())),

@@ -79,10 +79,13 @@ impl Library {
     pub fn report(&self, name: &str) -> Result<&Source> {
         let name = name.trim_end_matches(".hbs");
         self.reports().find(|f| f.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.reports().map(|f| f.name.as_str()).collect();
+            let (campaigns, known): (Vec<&str>, Vec<&str>) =
+                self.reports().map(|f| f.name.as_str()).partition(|n| n.starts_with("campaigns/"));
             user(format!(
-                "no report template `{name}`; templates: {} (your own go in the workspace's report-templates/NAME.hbs)",
-                known.join(", ")
+                "no report template `{name}`; templates: {}; campaign templates (rendered per customer by automations): {} \
+                 (your own go in the workspace's report-templates/NAME.hbs)",
+                known.join(", "),
+                campaigns.join(", ")
             ))
         })
     }

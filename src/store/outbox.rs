@@ -3,7 +3,8 @@
 //! webhooks of later issues go through the same table (docs/architecture.md, "One outbox").
 //!
 //! States: `pending` (recorded, not confirmed) → `sent` (the server accepted it) or `failed` (the
-//! last try failed; the next run tries again). Just before the final `.` of DATA the sender notes
+//! last try failed; the next run tries again); `cancelled` for a campaign message whose address
+//! bounced for good. Just before the final `.` of DATA the sender notes
 //! the key in a hand-over journal beside the database; a key noted there with no outcome after it
 //! belongs to a process that died between handing over the whole message and hearing the answer:
 //! the server has the complete message, so it is taken as sent (`error_class = 'unconfirmed'`),
@@ -186,6 +187,15 @@ impl Store {
                 duckdb::params![now(), now(), key],
             )
             .context("the message was sent, but marking it sent in the outbox failed")?;
+        Ok(())
+    }
+
+    /// A message that must never be sent (its address bounced for good): not retried.
+    pub fn outbox_cancel(&self, key: &str, why: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET status = 'cancelled', error = ?, updated_at = ? WHERE key = ? AND status <> 'sent'",
+            duckdb::params![why, now(), key],
+        )?;
         Ok(())
     }
 

@@ -497,3 +497,45 @@ fn bad_automations_are_refused_with_the_file_and_line() {
         r.stderr
     );
 }
+
+#[test]
+fn a_hard_bounce_puts_the_address_on_the_suppression_list() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mail = Server::start(tmp.path());
+    let (s, ws) = demo();
+    let w = ws.to_str().unwrap();
+    configure(&ws, &mail, "owner = \"owner@shop.example\"\n");
+    // The test server refuses `refused@…` for good (550): Lisa's row with such an address.
+    std::fs::create_dir_all(ws.join("queries/campaigns")).unwrap();
+    std::fs::write(
+        ws.join("queries/campaigns/bouncy.sql"),
+        "-- name: campaigns.bouncy\n-- description: Lisa at an address the server refuses, Mike at his own\n\
+         SELECT customer_id, name, CASE WHEN name = 'Lisa Thompson' THEN 'refused@example.com' ELSE email END AS email\n\
+         FROM customers WHERE name IN ('Lisa Thompson', 'Mike Johnson') ORDER BY name\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.join("report-templates/hello.hbs"),
+        "{{!--\ntitle = \"Hello\"\nsubject = \"Hello {{customer.name}}\"\n--}}\n<p>Hello {{customer.name}}</p>\n",
+    )
+    .unwrap();
+    std::fs::write(ws.join("report-templates/hello.txt.hbs"), "Hello {{customer.name}}\n").unwrap();
+    std::fs::write(
+        ws.join("automations/bouncy.toml"),
+        "[[automation]]\nname = \"bouncy\"\ncron = \"0 9 * * MON\"\naction = \"email-campaign\"\ntemplate = \"hello\"\naudience = \"campaigns.bouncy\"\n",
+    )
+    .unwrap();
+    let r = scudo(&s, &ws, &["-w", w, "automation", "run", "bouncy", "--format", "json"]);
+    assert_eq!(r.code, 1, "partial: one sent, one refused: {}", r.stderr);
+    let doc = r.json();
+    assert_eq!((doc["sent"].as_u64(), doc["failed"].as_u64()), (Some(1), Some(1)));
+    let list = s.ok(&["-w", w, "unsubscribe", "--list", "--format", "json"]).json();
+    assert_eq!(list["suppressions"][0]["email"], "refused@example.com");
+    assert_eq!(list["suppressions"][0]["reason"], "bounce");
+    // The next period does not try the address again.
+    let next =
+        scudo(&s, &ws, &["-w", w, "automation", "run", "bouncy", "--as-of", "2024-10-08", "--format", "json"]).json();
+    let lisa =
+        next["recipients"].as_array().unwrap().iter().find(|r| r["email"] == "refused@example.com").unwrap().clone();
+    assert!(lisa["skipped_because"].as_str().unwrap().starts_with("suppressed: bounce"), "{lisa}");
+}

@@ -46,6 +46,8 @@ impl Schedule {
 
     /// The first run strictly after `t`.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Tz>> {
+        // Whole seconds: croner keeps the fraction of the instant it starts from.
+        let t = DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t);
         self.cron.find_next_occurrence(&t.with_timezone(&self.tz), false).ok()
     }
 
@@ -202,6 +204,14 @@ mod tests {
         let m = s.missed(utc("2024-01-01T00:30:00Z"), utc("2024-01-01T03:00:00Z"), 10);
         assert_eq!(m.len(), 3);
         assert_eq!(s.missed(utc("2024-01-01T00:30:00Z"), utc("2024-01-01T03:00:00Z"), 1).len(), 1);
+    }
+
+    #[test]
+    fn runs_fall_on_whole_seconds() {
+        let s = Schedule::parse("*/2 * * * * *", chrono_tz::Tz::UTC).unwrap();
+        let p = s.period_of(utc("2024-01-01T00:00:03.456789Z")).unwrap();
+        assert_eq!(p.to_rfc3339(), "2024-01-01T00:00:02+00:00");
+        assert_eq!(s.next_after(utc("2024-01-01T00:00:03.5Z")).unwrap().to_rfc3339(), "2024-01-01T00:00:04+00:00");
     }
 
     #[test]

@@ -413,6 +413,10 @@ fn both_example_plugins_run_from_the_real_scheduler_on_a_seconds_cron() {
     // Each run is a period of its own (one every 2 seconds), run by the scheduler.
     let periods: std::collections::HashSet<&str> = runs.iter().map(|r| r["period"].as_str().unwrap()).collect();
     assert!(periods.len() >= 2, "{runs:?}");
+    assert!(
+        periods.iter().all(|p| !p.contains('.') && p.ends_with(":00") || p.len() == 25),
+        "whole seconds: {periods:?}"
+    );
     assert!(runs.iter().all(|r| r["trigger"] == "schedule" || r["trigger"] == "catch-up"), "{runs:?}");
     let notify = runs.iter().find(|r| r["automation"] == "notify-at-risk" && r["status"] == "ok").unwrap();
     assert_eq!(notify["detail"]["exit_code"], 0);

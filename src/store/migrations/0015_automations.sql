@@ -26,8 +26,8 @@ CREATE TABLE IF NOT EXISTS automation_runs (
 );
 
 -- One row per message that belongs to an automation (campaigns, notices, webhooks), keyed like
--- the outbox row it describes. A side table rather than new outbox columns: DuckDB cannot add
--- columns to a table with a primary key index.
+-- the outbox row it describes. A side table rather than new outbox columns, so the digest's
+-- outbox (migration 13) stays as it was.
 CREATE TABLE IF NOT EXISTS outbox_automation (
     key          VARCHAR PRIMARY KEY,     -- outbox.key
     automation   VARCHAR NOT NULL,

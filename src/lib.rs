@@ -6,8 +6,10 @@
 //! data (`checks`); results are rendered for people and machines (`output`); `insights` turns
 //! results into facts and narratives, and `llm` lets a language model phrase them, every number
 //! checked; templates turn them into HTML reports and emails (`report`), and messages leave through
-//! one outbox (`deliver`). `commands` is the one place wiring them together.
+//! one outbox (`deliver`); automations run actions on a schedule (`automate`). `commands` is the
+//! one place wiring them together.
 
+pub mod automate;
 pub mod checks;
 pub mod cli;
 pub mod commands;

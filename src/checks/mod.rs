@@ -100,6 +100,34 @@ impl Run {
         }
     }
 
+    /// Records the run in the check history (with the failing rows kept when `store_failures`).
+    pub fn record(&self, store: &mut Store, store_failures: bool) -> Result<i64> {
+        let results = self
+            .outcomes
+            .iter()
+            .map(|o| crate::store::checks::ResultRecord {
+                name: &o.spec.name,
+                status: o.status.as_str(),
+                severity: o.spec.severity.as_str(),
+                failing: o.failing,
+                denominator: o.denominator,
+                threshold: o.crossed.clone(),
+                message: o.message.clone(),
+                duration_ms: o.duration.as_millis() as u64,
+                rows: (store_failures && !o.rows.rows.is_empty()).then_some(&o.rows),
+            })
+            .collect();
+        store.record_check_run(&crate::store::checks::RunRecord {
+            started_at: self.started_at,
+            as_of: self.as_of,
+            status: self.status().as_str(),
+            counts: self.counts(),
+            duration_ms: self.duration.as_millis() as u64,
+            selection: self.selection.clone(),
+            results,
+        })
+    }
+
     /// `9 checks: 7 passed, 1 warning, 1 error (0.4 s)`.
     pub fn summary(&self) -> String {
         let [passed, warned, failed, broken, skipped] = self.counts();

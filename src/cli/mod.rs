@@ -1,5 +1,6 @@
 //! Stage 1: the command line. clap types live here and nowhere else; `///` comments are the help.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -167,8 +168,114 @@ pub enum Command {
     Restore(RestoreArgs),
     /// The workspace's health: schema, size, free disk, ages, checks, row counts, orphans, and what to do
     Doctor(DoctorArgs),
+    /// Automations: run one now (or see who it would reach), and their run history
+    #[command(subcommand, after_help = AUTOMATION_AFTER_HELP)]
+    Automation(AutomationCommand),
+    /// The scheduler: every automation's next runs, or run the scheduler (without `scudo serve`)
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
+    /// Action plugins: the built-in actions and the `scudo-action-*` programs on PATH
+    #[command(subcommand)]
+    Plugins(PluginsCommand),
+    /// Put addresses on the suppression list (no marketing email ever), take them off, or list it
+    Unsubscribe(UnsubscribeArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// `scudo NAME ARGS…` runs `scudo-NAME ARGS…` from PATH when NAME is not a command of its own
+    #[command(external_subcommand)]
+    External(Vec<OsString>),
+}
+
+const AUTOMATION_AFTER_HELP: &str = "\
+Automations are [[automation]] tables in scudo.toml or automations/*.toml (docs/automations.md).
+Each (automation, customer, period) is sent once: running it again in the same period sends nothing.
+Examples:
+  scudo automation run at-risk --dry-run
+  scudo automation run at-risk
+  scudo automation history --limit 10";
+
+/// `scudo automation …`
+#[derive(Debug, Subcommand)]
+pub enum AutomationCommand {
+    /// Run one automation now, for the period now (or --as-of's) falls in; enabled or not
+    Run(AutomationRunArgs),
+    /// The runs: when, why, outcome, counts, duration, errors (newest first)
+    History {
+        /// Only this automation's runs
+        name: Option<String>,
+        /// How many runs; 0 lists every one
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// (for the scheduler) Send what the outbox holds, resume interrupted runs, catch up missed ones
+    #[command(hide = true)]
+    Resume,
+    /// (for the scheduler) Run the automations whose `after` or `when` trigger holds
+    #[command(hide = true)]
+    Poll,
+}
+
+/// `scudo automation run`
+#[derive(Debug, Args)]
+pub struct AutomationRunArgs {
+    /// The automation's name (`scudo schedule list` shows them)
+    pub name: String,
+    /// Show who would receive what; nothing is recorded or sent
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+    /// Run for the period of this instant (RFC 3339), as the scheduler does
+    #[arg(long, value_name = "INSTANT", conflicts_with = "as_of")]
+    pub at: Option<String>,
+    /// What started the run (recorded in the history)
+    #[arg(long, hide = true, default_value = "manual")]
+    pub trigger: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `scudo schedule …`
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Every automation with its next run times, in its own time zone and in UTC
+    List {
+        /// Count from this instant (RFC 3339, e.g. 2024-10-01T12:00:00Z); default: now
+        #[arg(long, value_name = "INSTANT")]
+        from: Option<String>,
+        /// How many next runs per automation
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        count: u32,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Run the scheduler in the foreground, without HTTP (`scudo serve` schedules too); stops on SIGTERM or Ctrl-C
+    Run,
+}
+
+/// `scudo plugins …`
+#[derive(Debug, Subcommand)]
+pub enum PluginsCommand {
+    /// The built-in actions, the action plugins (`scudo-action-*`) and commands (`scudo-*`) on PATH
+    List(OutputArgs),
+}
+
+/// `scudo unsubscribe`
+#[derive(Debug, Args)]
+pub struct UnsubscribeArgs {
+    /// Email addresses
+    #[arg(value_name = "EMAIL", required_unless_present = "list")]
+    pub emails: Vec<String>,
+    /// Take the addresses off the list instead (they asked to hear from you again)
+    #[arg(long)]
+    pub remove: bool,
+    /// Print the suppression list
+    #[arg(long, conflicts_with = "remove")]
+    pub list: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `scudo backup DIR`
@@ -255,6 +362,9 @@ pub struct ServeArgs {
     /// Open the page in the default browser
     #[arg(long)]
     pub open: bool,
+    /// Do not run the enabled automations on their schedule (when `scudo schedule run` runs them elsewhere)
+    #[arg(long)]
+    pub no_schedule: bool,
 }
 
 /// `scudo users …`

@@ -76,31 +76,7 @@ fn run_checks(a: &CheckRunArgs, g: &GlobalArgs) -> Result<Exit> {
 /// Records the run in the check history; a workspace that cannot be written to (another scudo
 /// writing, no permission) leaves it unrecorded, with a note: the checks' verdict stands.
 fn record(ws: &Workspace, run: &Run, store_failures: bool, quiet: bool) -> Option<i64> {
-    let results = run
-        .outcomes
-        .iter()
-        .map(|o| crate::store::checks::ResultRecord {
-            name: &o.spec.name,
-            status: o.status.as_str(),
-            severity: o.spec.severity.as_str(),
-            failing: o.failing,
-            denominator: o.denominator,
-            threshold: o.crossed.clone(),
-            message: o.message.clone(),
-            duration_ms: o.duration.as_millis() as u64,
-            rows: (store_failures && !o.rows.rows.is_empty()).then_some(&o.rows),
-        })
-        .collect();
-    let record = crate::store::checks::RunRecord {
-        started_at: run.started_at,
-        as_of: run.as_of,
-        status: run.status().as_str(),
-        counts: run.counts(),
-        duration_ms: run.duration.as_millis() as u64,
-        selection: run.selection.clone(),
-        results,
-    };
-    let recorded = Store::open(&ws.database_path()).and_then(|mut s| s.record_check_run(&record));
+    let recorded = Store::open(&ws.database_path()).and_then(|mut s| run.record(&mut s, store_failures));
     match recorded {
         Ok(id) => Some(id),
         Err(e) => {

@@ -26,7 +26,13 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
     // Rebuild from scratch so every run prints the same numbers.
     let settings = SETTINGS_TEMPLATE.replace("# as_of = \"2024-10-01\"", &format!("as_of = \"{AS_OF}\""));
     std::fs::write(dir.join(SETTINGS_FILE), settings)?;
-    let mut ws = super::init::create(dir, SETTINGS_TEMPLATE)?;
+    // The demo shop's campaigns run on Rome time (its exports' offsets say nothing else).
+    let automations = super::init::AUTOMATIONS_TEMPLATE
+        .replace("# timezone = \"Europe/Rome\"      # default: [workspace] timezone", "timezone = \"Europe/Rome\"")
+        .replace("# timezone = \"Europe/Rome\"", "timezone = \"Europe/Rome\"");
+    std::fs::create_dir_all(dir.join("automations"))?;
+    std::fs::write(dir.join("automations").join("campaigns.toml"), &automations)?;
+    let mut ws = super::init::create_with(dir, SETTINGS_TEMPLATE, &automations)?;
     let db = ws.database_path();
     for stale in [db.clone(), db.with_extension("duckdb.wal")] {
         if stale.exists() {

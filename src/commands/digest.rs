@@ -97,7 +97,8 @@ pub fn run(args: &DigestArgs, g: &GlobalArgs) -> Result<Exit> {
                     _ => {}
                 }
             }
-            for o in deliver::deliver_due(&store, smtp, std::time::Duration::from_secs(1))? {
+            for o in deliver::deliver_due(&store, &deliver::Transports::smtp(smtp), std::time::Duration::from_secs(1))?
+            {
                 match &o.result {
                     Ok(()) => {
                         if !g.quiet {

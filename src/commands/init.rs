@@ -20,8 +20,16 @@ Your own report templates (handlebars). A file with the same name as a built-in 
 replaces it.
 ";
 
+/// The built-in campaigns, disabled: automations/campaigns.toml of a new workspace.
+pub const AUTOMATIONS_TEMPLATE: &str = include_str!("../config/automations.toml");
+
 /// Creates the workspace files under `dir` (settings from `settings_text`) and the database.
 pub fn create(dir: &Path, settings_text: &str) -> Result<Workspace> {
+    create_with(dir, settings_text, AUTOMATIONS_TEMPLATE)
+}
+
+/// [`create`] with the text of automations/campaigns.toml (written only when missing).
+pub fn create_with(dir: &Path, settings_text: &str, automations: &str) -> Result<Workspace> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let settings = dir.join(SETTINGS_FILE);
     if !settings.exists() {
@@ -34,6 +42,12 @@ pub fn create(dir: &Path, settings_text: &str) -> Result<Workspace> {
         if !r.exists() {
             std::fs::write(&r, readme).with_context(|| format!("cannot write {}", r.display()))?;
         }
+    }
+    let autos = dir.join("automations");
+    std::fs::create_dir_all(&autos).with_context(|| format!("cannot create {}", autos.display()))?;
+    let campaigns = autos.join("campaigns.toml");
+    if !campaigns.exists() {
+        std::fs::write(&campaigns, automations).with_context(|| format!("cannot write {}", campaigns.display()))?;
     }
     let ws = Workspace::open(dir)?;
     Store::create(&ws.database_path())?;
@@ -48,6 +62,7 @@ pub fn run(args: &InitArgs, g: &GlobalArgs) -> Result<Exit> {
         eprintln!("{what}: {}", ws.root.display());
         eprintln!("  settings  {}", ws.root.join(SETTINGS_FILE).display());
         eprintln!("  database  {}", ws.database_path().display());
+        eprintln!("  campaigns {} (disabled; `scudo schedule list`)", ws.root.join("automations").display());
         eprintln!("next: scudo ingest path/to/exports/ && scudo dashboard");
     }
     Ok(Exit::Ok)

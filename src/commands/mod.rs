@@ -4,6 +4,7 @@
 pub mod access;
 pub mod analytics;
 pub mod ask;
+pub mod automation;
 pub mod backup;
 pub mod check;
 pub mod completions;
@@ -23,6 +24,7 @@ pub mod privacy;
 pub mod query;
 pub mod rates;
 pub mod report;
+pub mod schedule;
 pub mod score;
 pub mod serve;
 
@@ -73,6 +75,11 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Backup(a) => backup::backup(a, g),
         Command::Restore(a) => backup::restore(a, g),
         Command::Doctor(a) => doctor::run(a, g),
+        Command::Automation(c) => automation::run(c, g),
+        Command::Schedule(c) => schedule::run(c, g),
+        Command::Plugins(c) => schedule::plugins(c, g),
+        Command::Unsubscribe(a) => automation::unsubscribe(a, g),
+        Command::External(args) => schedule::external(args),
         Command::Completions(a) => completions::run(a),
     }
 }

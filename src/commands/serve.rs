@@ -1,6 +1,6 @@
 //! `scudo serve`: checks the bind address against the auth configured, opens the workspace on
 //! the server's database thread, writes the run file other commands find it by, and serves
-//! until SIGTERM. The only command that starts a Tokio runtime.
+//! until SIGTERM, with the scheduler of the automations beside it (`--no-schedule`: without).
 
 use anyhow::{Context, Result};
 
@@ -42,6 +42,7 @@ pub fn run(args: &ServeArgs, g: &GlobalArgs) -> Result<Exit> {
             format!("cannot listen on {}; is another server using it? try --bind 127.0.0.1:0", args.bind)
         })?;
         let addr = listener.local_addr()?;
+        let scheduled = (!args.no_schedule).then(|| ws.clone());
         let state = server::state(ws, &opts, secret.clone())?;
         if let Ok(mut u) = state.proxy_users.write() {
             *u = proxy_users;
@@ -55,7 +56,19 @@ pub fn run(args: &ServeArgs, g: &GlobalArgs) -> Result<Exit> {
         if args.open {
             let _ = std::process::Command::new("xdg-open").arg(&url).spawn();
         }
+        // The scheduler runs here too (docs/automations.md); each run borrows the database from
+        // this server like any other command.
+        let scheduler = scheduled.map(|ws| {
+            tokio::spawn(async move {
+                if let Err(e) = crate::automate::daemon::run(ws, std::future::pending()).await {
+                    eprintln!("serve: the scheduler stopped: {e:#}");
+                }
+            })
+        });
         let result = server::serve(state, listener).await;
+        if let Some(s) = scheduler {
+            s.abort();
+        }
         let _ = std::fs::remove_file(crate::store::owner::run_file_path(&db_path));
         result
     })?;

@@ -4,7 +4,9 @@
 //! is found the way git finds a repository: the given directory, else the current directory and
 //! its parents, the first one holding `scudo.toml`.
 
+pub mod automations;
 pub mod currencies;
+pub mod schedule;
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,11 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub retention: RetentionSettings,
     pub sources: SourcesSettings,
+    pub automations: AutomationSettings,
+    /// The `[[automation]]` tables of scudo.toml and automations/*.toml (read apart from the
+    /// settings, with their own positions in errors).
+    #[serde(skip)]
+    pub automation: Vec<automations::AutomationDef>,
 }
 
 /// How exports are read.
@@ -61,6 +68,24 @@ impl RetentionSettings {
             weekly_days: self.score_weekly_days.max(0),
         }
     }
+}
+
+/// What every automation shares: the owner who gets notices, the caps, the public address of
+/// the unsubscribe links.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationSettings {
+    /// Who gets "withheld because …" notices and owner messages (VIP escalation).
+    pub owner: String,
+    /// A customer gets at most one campaign email within this long, across every campaign; "0": no cap.
+    pub frequency_cap: String,
+    /// The address the world reaches `scudo serve` at (HTTPS, e.g. behind a proxy): the base of
+    /// the unsubscribe links in campaign emails.
+    pub public_url: String,
+    /// How often the scheduler looks for `after` and `when` triggers, in seconds.
+    pub poll_seconds: u64,
+    /// Tries per webhook delivery (waiting 1 s, 2 s, 4 s, … between them).
+    pub webhook_retries: u32,
 }
 
 /// `scudo serve`: live-event thresholds and single sign-on through a reverse proxy.
@@ -209,7 +234,18 @@ impl Settings {
                 path.display()
             )));
         }
+        let mut user_table = user_table;
+        user_table.remove("automation");
         merge(&mut merged, user_table);
+        let root = path.parent().unwrap_or(Path::new("."));
+        let defined = automations::load(root, &text)?;
+        let mut settings = Settings::resolve(merged, path)?;
+        settings.automation = defined;
+        Ok(settings)
+    }
+
+    /// The merged settings table with the `SCUDO_*` environment applied.
+    fn resolve(mut merged: toml::Table, path: &Path) -> Result<Settings> {
         let from_file: Settings = toml::Value::Table(merged.clone())
             .try_into()
             .map_err(|e: toml::de::Error| user(format!("{}: {}", path.display(), e.message())))?;
@@ -339,6 +375,14 @@ impl Settings {
         }
         if smtp.timeout_seconds == 0 || smtp.retries == 0 || smtp.retries > 10 {
             return Err(user("[smtp] needs timeout_seconds ≥ 1 and retries from 1 to 10"));
+        }
+        let a = &self.automations;
+        if a.frequency_cap.trim() != "0" {
+            automations::duration(&a.frequency_cap)
+                .map_err(|e| user(format!("[automations] frequency_cap = `{}`: {e}", a.frequency_cap)))?;
+        }
+        if a.poll_seconds == 0 || a.webhook_retries == 0 || a.webhook_retries > 10 {
+            return Err(user("[automations] needs poll_seconds ≥ 1 and webhook_retries from 1 to 10"));
         }
         let h = &self.health;
         if !(1.0..=10.0).contains(&h.at_risk_gap_factor) {

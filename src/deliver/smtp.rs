@@ -146,8 +146,10 @@ impl Smtp {
         format!("{}:{}", self.host, self.port)
     }
 
-    /// One try at sending `payload` from `from` to `to`.
-    pub async fn send(&self, from: &str, to: &str, payload: &[u8]) -> Result<(), Failure> {
+    /// One try at sending `payload` from `from` to `to`. `handed_over` runs once the whole message
+    /// is written and flushed, just before its end (the final `.` of DATA): the outbox records
+    /// there that a crash from then on must not send the message again.
+    pub async fn send(&self, from: &str, to: &str, payload: &[u8], handed_over: &dyn Fn()) -> Result<(), Failure> {
         let hello = ClientId::default();
         let implicit = (self.tls == TlsMode::Implicit).then(|| self.tls_parameters()).transpose()?;
         let mut conn = AsyncSmtpConnection::connect_tokio1(
@@ -159,7 +161,7 @@ impl Smtp {
         )
         .await
         .map_err(|e| self.connect_error(&e))?;
-        let result = self.transaction(&mut conn, &hello, from, to, payload).await;
+        let result = self.transaction(&mut conn, &hello, from, to, payload, handed_over).await;
         if result.is_ok() {
             let _ = tokio::time::timeout(self.timeout, conn.quit()).await;
         } else {
@@ -175,6 +177,7 @@ impl Smtp {
         from: &str,
         to: &str,
         payload: &[u8],
+        handed_over: &dyn Fn(),
     ) -> Result<(), Failure> {
         let server = self.server();
         if self.tls == TlsMode::StartTls {
@@ -239,7 +242,9 @@ impl Smtp {
         self.within("DATA", conn.command(Data))
             .await?
             .map_err(step(Class::Message, format!("{server} refused the message")))?;
-        self.within("the message", conn.message(payload))
+        // lettre writes each part of the iterator, then the final `.`: the hook runs between.
+        let parts = HookAfter { body: Some(payload), hook: Some(handed_over) };
+        self.within("the message", conn.message_iter(parts))
             .await?
             .map_err(step(Class::Message, format!("{server} refused the message")))?;
         Ok(())
@@ -310,6 +315,25 @@ impl Smtp {
                 chain(e)
             ),
         )
+    }
+}
+
+/// Yields the message, then runs the hook (once the message is written) and ends.
+struct HookAfter<'a> {
+    body: Option<&'a [u8]>,
+    hook: Option<&'a dyn Fn()>,
+}
+
+impl<'a> Iterator for HookAfter<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if let Some(b) = self.body.take() {
+            return Some(b);
+        }
+        if let Some(h) = self.hook.take() {
+            h();
+        }
+        None
     }
 }
 

@@ -2,6 +2,7 @@
 //! separate renderers; only this module writes to stdout.
 
 pub mod analytics;
+pub mod automations;
 pub mod checks;
 pub mod csv;
 pub mod customer;

@@ -105,6 +105,18 @@ pub fn check_html(html: &str, location: &str) -> Result<()> {
 
 /// The complete RFC 5322 message for one recipient, with its own Message-ID and the Date now.
 pub fn message(d: &Digest, from: &str, reply_to: &str, to: &str, message_id: &str) -> Result<Vec<u8>> {
+    message_with(d, from, reply_to, to, message_id, &[])
+}
+
+/// [`message`] with extra headers (a campaign's `List-Unsubscribe`, `List-Unsubscribe-Post`).
+pub fn message_with(
+    d: &Digest,
+    from: &str,
+    reply_to: &str,
+    to: &str,
+    message_id: &str,
+    extra: &[(&'static str, String)],
+) -> Result<Vec<u8>> {
     let mailbox = |v: &str, what: &str| -> Result<Mailbox> {
         v.parse().map_err(|e| user(format!("{what} `{v}` is not an email address ({e})")))
     };
@@ -116,6 +128,10 @@ pub fn message(d: &Digest, from: &str, reply_to: &str, to: &str, message_id: &st
         .message_id(Some(format!("<{message_id}>")));
     if !reply_to.trim().is_empty() {
         b = b.reply_to(mailbox(reply_to, "[smtp] reply_to")?);
+    }
+    for (name, value) in extra {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        b = b.raw_header(HeaderValue::new(HeaderName::new_from_ascii_str(name), value.clone()));
     }
     let mut related = MultiPart::related().singlepart(SinglePart::html(d.html.clone()));
     for img in &d.images {

@@ -79,10 +79,13 @@ impl Library {
     pub fn report(&self, name: &str) -> Result<&Source> {
         let name = name.trim_end_matches(".hbs");
         self.reports().find(|f| f.name == name).ok_or_else(|| {
-            let known: Vec<&str> = self.reports().map(|f| f.name.as_str()).collect();
+            let (campaigns, known): (Vec<&str>, Vec<&str>) =
+                self.reports().map(|f| f.name.as_str()).partition(|n| n.starts_with("campaigns/"));
             user(format!(
-                "no report template `{name}`; templates: {} (your own go in the workspace's report-templates/NAME.hbs)",
-                known.join(", ")
+                "no report template `{name}`; templates: {}; campaign templates (rendered per customer by automations): {} \
+                 (your own go in the workspace's report-templates/NAME.hbs)",
+                known.join(", "),
+                campaigns.join(", ")
             ))
         })
     }
@@ -225,7 +228,20 @@ mod tests {
     fn every_builtin_has_a_front_matter_and_a_text_part() {
         let lib = Library::load(None).unwrap();
         let names: Vec<&str> = lib.reports().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["at-risk", "customer", "models", "segment-report", "weekly-digest"]);
+        assert_eq!(
+            names,
+            [
+                "at-risk",
+                "campaigns/at-risk",
+                "campaigns/onboarding",
+                "campaigns/vip-escalation",
+                "campaigns/win-back",
+                "customer",
+                "models",
+                "segment-report",
+                "weekly-digest"
+            ]
+        );
         for f in lib.reports() {
             let fm = front_matter(f).unwrap_or_else(|e| panic!("{}: {e}", f.name));
             assert!(!fm.title.is_empty());

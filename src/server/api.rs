@@ -55,11 +55,11 @@ fn need(method: &Method, path: &str) -> Need {
     }
 }
 
-/// Authenticates and authorises every request under `/` except `/healthz` and `/internal/*`
-/// (which check the run file's secret): 401 without a valid token, 403 without the right.
+/// Authenticates and authorises every request under `/` except `/healthz`, `/internal/*`
+/// (which check the run file's secret) and `/unsubscribe/*` (a signed token): 401 without a valid token, 403 without the right.
 pub async fn guard(AxState(s): AxState<State>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    if path == "/healthz" || path.starts_with("/internal/") {
+    if path == "/healthz" || path.starts_with("/internal/") || path.starts_with("/unsubscribe/") {
         return next.run(req).await;
     }
     let page = !path.starts_with("/api/");

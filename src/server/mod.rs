@@ -10,6 +10,7 @@ pub mod insights;
 pub mod live;
 pub mod owner;
 mod page;
+pub mod unsubscribe;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -151,6 +152,7 @@ pub fn app(state: State) -> Router {
         .route("/app.js", get(page::script))
         .route("/app.css", get(page::style))
         .route("/healthz", get(healthz))
+        .route("/unsubscribe/{token}", get(unsubscribe::show).post(unsubscribe::confirm))
         .route("/internal/release", post(internal_release))
         .route("/internal/done", post(internal_done))
         .route("/internal/committed", post(internal_committed))

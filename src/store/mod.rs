@@ -5,6 +5,7 @@
 //! [`load`], questions through [`Store::query`], whose parameters are always bound.
 
 pub mod access;
+pub mod automations;
 pub mod calendar;
 pub mod cell;
 pub mod checks;
@@ -58,6 +59,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("access and notes", include_str!("migrations/0014_access.sql")),
     ("privacy", include_str!("migrations/0015_privacy.sql")),
     ("stated tags", include_str!("migrations/0016_stated_tags.sql")),
+    ("automations", include_str!("migrations/0017_automations.sql")),
 ];
 
 /// The schema version this scudo writes.

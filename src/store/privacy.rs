@@ -66,7 +66,10 @@ const ERASE: &[(&str, &str)] = &[
     ("customer_notes", "DELETE FROM customer_notes WHERE customer_id = $c"),
     ("customer_tags", "DELETE FROM customer_tags WHERE customer_id = $c"),
     ("customer_stated_tags", "DELETE FROM customer_stated_tags WHERE customer_id = $c"),
+    ("outbox_automation", "DELETE FROM outbox_automation WHERE customer_id = $c"),
     ("outbox", "DELETE FROM outbox WHERE lower(recipient) IN (SELECT email FROM _erase_emails)"),
+    // The erased-identities table keeps them out of every later import, and so out of campaigns.
+    ("suppressions", "DELETE FROM suppressions WHERE email IN (SELECT email FROM _erase_emails)"),
     ("customer_merges", "DELETE FROM customer_merges WHERE into_id = $c OR merged_id = $c"),
     ("check_failures", "DELETE FROM check_failures WHERE list_has_any(cells, (SELECT list(v) FROM _erase_values))"),
     ("customer_search", "DELETE FROM customer_search WHERE customer_id = $c"),

@@ -3,7 +3,9 @@
 mod harness;
 
 mod analytics;
+mod automations;
 mod browser;
+mod campaign_crash;
 mod checks;
 mod corpus;
 mod data_end;

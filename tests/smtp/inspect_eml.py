@@ -55,7 +55,7 @@ def main():
             f.write(local)
     print(json.dumps({
         "size": len(raw),
-        "headers": {k: str(msg.get(k)) for k in ["Message-ID", "Date", "From", "To", "Subject", "Reply-To", "MIME-Version"] if msg.get(k) is not None},
+        "headers": {k: str(msg.get(k)) for k in ["Message-ID", "Date", "From", "To", "Subject", "Reply-To", "MIME-Version", "List-Unsubscribe", "List-Unsubscribe-Post"] if msg.get(k) is not None},
         "tree": tree(msg),
         "text": text,
         "html": html,

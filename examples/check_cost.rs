@@ -1,4 +1,4 @@
-//! What checking a model's text costs: a 300-word text with 30 numbers against 200 facts, the
+//! What checking a model's text costs: a 260-word text with 30 numbers against 200 facts, the
 //! size of the demo's insights. `cargo run --example check_cost` (docs/benchmarks.md).
 
 use scudo::llm::check::{check, facts_of};

@@ -66,7 +66,7 @@ fn years_and_months_match_dates() {
 
 #[test]
 fn a_300_word_text_is_checked_number_by_number() {
-    // The text examples/check_cost.rs times: 300 words, 30 numbers, 200 facts.
+    // The text examples/check_cost.rs times: 260 words, 30 numbers, 200 facts.
     let mut doc = serde_json::Map::new();
     for i in 0..200 {
         doc.insert(format!("k{i}"), serde_json::json!(i as f64 * 13.7));

@@ -203,6 +203,9 @@ fn scale_every_query_on_100k_generated_customers() {
             ("unit_days", "7"),
             ("weeks", "12"),
             ("months", "12"),
+            ("rfm_group", ""),
+            ("churn_band", ""),
+            ("offset", "0"),
         ] {
             if params.split(", ").any(|p| p.split(' ').next() == Some(name)) {
                 args.extend(["--param".into(), format!("{name}={value}")]);

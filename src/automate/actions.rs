@@ -113,6 +113,18 @@ pub fn link(cx: &Cx<'_>, customer_id: Option<String>) -> Link {
     }
 }
 
+/// The end of a run that sends `messages`: nothing recorded on a dry run, else recorded and sent,
+/// with the run's status from what happened.
+pub fn finish(cx: &mut Cx<'_>, messages: Vec<(NewMessage, Link)>, mut o: Outcome) -> Result<Outcome> {
+    if cx.req.dry_run {
+        o.status = "dry-run".into();
+        return Ok(o);
+    }
+    record_and_send(cx, messages, &mut o)?;
+    o.status = status_of(&o);
+    Ok(o)
+}
+
 /// Records `messages` (new keys only), then sends everything due; counts what this run's `keys`
 /// became.
 pub fn record_and_send(cx: &mut Cx<'_>, messages: Vec<(NewMessage, Link)>, o: &mut Outcome) -> Result<()> {
@@ -270,13 +282,7 @@ impl Action for DigestAction {
                 link(cx, None),
             ));
         }
-        if cx.req.dry_run {
-            o.status = "dry-run".into();
-            return Ok(o);
-        }
-        record_and_send(cx, messages, &mut o)?;
-        o.status = status_of(&o);
-        Ok(o)
+        finish(cx, messages, o)
     }
 }
 

@@ -227,11 +227,5 @@ fn to_owner(cx: &mut Cx<'_>, lib: &Library, mut p: report::Prepared, rows: Vec<V
             link(cx, None),
         ));
     }
-    if cx.req.dry_run {
-        o.status = "dry-run".into();
-        return Ok(o);
-    }
-    record_and_send(cx, messages, &mut o)?;
-    o.status = actions::status_of(&o);
-    Ok(o)
+    actions::finish(cx, messages, o)
 }

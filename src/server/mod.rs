@@ -254,18 +254,7 @@ pub async fn serve(state: State, listener: tokio::net::TcpListener) -> Result<()
 }
 
 async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term => {},
-    }
+    crate::automate::daemon::signalled().await;
     eprintln!("serve: stopping (finishing the requests under way)");
 }
 

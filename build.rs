@@ -38,4 +38,30 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     embed(&root, "queries", "sql", "query", "builtin_queries.rs");
     embed(&root, "report-templates", "hbs", "report template", "builtin_templates.rs");
+    encryption_module();
+}
+
+/// Compiles src/store/crypto/os_random.cpp, scudo's encryption module for DuckDB, against the
+/// bundled DuckDB's own headers (libduckdb-sys publishes their directory as `DEP_DUCKDB_INCLUDE`).
+/// `NDEBUG` matches how the bundled DuckDB is compiled under this crate's profiles (dependencies are
+/// built without debug info, so libduckdb-sys defines `NDEBUG`).
+fn encryption_module() {
+    let source = "src/store/crypto/os_random.cpp";
+    println!("cargo:rerun-if-changed={source}");
+    println!("cargo:rerun-if-env-changed=DEP_DUCKDB_INCLUDE");
+    let include = PathBuf::from(
+        std::env::var("DEP_DUCKDB_INCLUDE")
+            .expect("libduckdb-sys did not publish DuckDB's include directory; scudo needs its `bundled` feature"),
+    );
+    let duckdb = include.parent().and_then(Path::parent).expect("DuckDB's source tree").to_path_buf();
+    cc::Build::new()
+        .cpp(true)
+        .file(source)
+        .include(&include)
+        .include(duckdb.join("third_party/mbedtls/include"))
+        .flag_if_supported("-std=c++17")
+        .define("NDEBUG", None)
+        .warnings(false)
+        .flag_if_supported("-w")
+        .compile("scudo_crypto");
 }

@@ -638,6 +638,10 @@ pub struct InitArgs {
     /// Directory to create the workspace in (created if missing)
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    /// Encrypt the database (AES-GCM) with the key in SCUDO_ENCRYPTION_KEY, which scudo never
+    /// stores: every later command needs the same variable set
+    #[arg(long)]
+    pub encrypt: bool,
 }
 
 #[derive(Debug, Args)]
@@ -645,6 +649,9 @@ pub struct DemoArgs {
     /// Directory of the demo workspace (created or refreshed)
     #[arg(default_value = "scudo-demo")]
     pub dir: PathBuf,
+    /// Encrypt the demo's database with the key in SCUDO_ENCRYPTION_KEY (see `scudo init --encrypt`)
+    #[arg(long)]
+    pub encrypt: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

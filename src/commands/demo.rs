@@ -14,6 +14,9 @@ use crate::store::Store;
 use super::ingest::{IngestOptions, ingest_files};
 
 pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
+    if args.encrypt {
+        crate::store::crypto::Key::required()?;
+    }
     let dir = &args.dir;
     if dir.join(SETTINGS_FILE).exists() && !dir.join(MARKER).exists() {
         return Err(user(format!(
@@ -47,7 +50,7 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
         std::fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))?;
         files.push(p);
     }
-    let mut store = Store::create(&db)?;
+    let mut store = if args.encrypt { Store::create_encrypted(&db)? } else { Store::create(&db)? };
     store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
     store.set_reporting(ws.settings.reporting()?);
     let read = ReadOptions { kind: None, mapping: None, encoding: TextEncoding::Auto, sheet: None, portal_tz: None };

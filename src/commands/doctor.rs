@@ -139,6 +139,7 @@ fn examine(ws: &Workspace, store: &Store) -> Result<Doctor> {
         "schema_current": crate::store::SCHEMA_VERSION,
         "database_bytes": size,
         "journal_bytes": wal,
+        "encrypted": store.is_encrypted(),
         "free_disk_bytes": free,
         "last_import_hours_ago": import_age.map(|h| (h * 10.0).round() / 10.0),
         "last_scoring_hours_ago": score_age.map(|h| (h * 10.0).round() / 10.0),

@@ -30,6 +30,35 @@ pub fn create(dir: &Path, settings_text: &str) -> Result<Workspace> {
 
 /// [`create`] with the text of automations/campaigns.toml (written only when missing).
 pub fn create_with(dir: &Path, settings_text: &str, automations: &str) -> Result<Workspace> {
+    create_files(dir, settings_text, automations)?;
+    let ws = Workspace::open(dir)?;
+    Store::create(&ws.database_path())?;
+    Ok(ws)
+}
+
+/// [`create`] with the database encrypted by the key in `SCUDO_ENCRYPTION_KEY`. The key and the
+/// database path are checked before any file is written.
+pub fn create_encrypted(dir: &Path, settings_text: &str) -> Result<Workspace> {
+    let database = match dir.join(SETTINGS_FILE).exists() {
+        true => Workspace::open(dir)?.database_path(),
+        false => dir.join(crate::config::Settings::default().workspace.database),
+    };
+    if crate::store::crypto::is_encrypted(&database) != Some(true) {
+        // Refuses an existing plain database, or a missing or short key, before anything is written.
+        Store::check_can_encrypt(&database)?;
+    }
+    create_files(dir, settings_text, AUTOMATIONS_TEMPLATE)?;
+    let ws = Workspace::open(dir)?;
+    let path = ws.database_path();
+    if path.exists() {
+        Store::open(&path)?;
+    } else {
+        Store::create_encrypted(&path)?;
+    }
+    Ok(ws)
+}
+
+fn create_files(dir: &Path, settings_text: &str, automations: &str) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let settings = dir.join(SETTINGS_FILE);
     if !settings.exists() {
@@ -49,19 +78,23 @@ pub fn create_with(dir: &Path, settings_text: &str, automations: &str) -> Result
     if !campaigns.exists() {
         std::fs::write(&campaigns, automations).with_context(|| format!("cannot write {}", campaigns.display()))?;
     }
-    let ws = Workspace::open(dir)?;
-    Store::create(&ws.database_path())?;
-    Ok(ws)
+    Ok(())
 }
 
 pub fn run(args: &InitArgs, g: &GlobalArgs) -> Result<Exit> {
     let existed = args.dir.join(SETTINGS_FILE).exists();
-    let ws = create(&args.dir, SETTINGS_TEMPLATE)?;
+    let ws = if args.encrypt {
+        create_encrypted(&args.dir, SETTINGS_TEMPLATE)?
+    } else {
+        create(&args.dir, SETTINGS_TEMPLATE)?
+    };
     if !g.quiet {
         let what = if existed { "workspace is ready (existing settings kept)" } else { "created workspace" };
         eprintln!("{what}: {}", ws.root.display());
         eprintln!("  settings  {}", ws.root.join(SETTINGS_FILE).display());
-        eprintln!("  database  {}", ws.database_path().display());
+        let encrypted = crate::store::crypto::is_encrypted(&ws.database_path()) == Some(true);
+        let note = if encrypted { " (encrypted; every command needs SCUDO_ENCRYPTION_KEY)" } else { "" };
+        eprintln!("  database  {}{note}", ws.database_path().display());
         eprintln!("  campaigns {} (disabled; `scudo schedule list`)", ws.root.join("automations").display());
         eprintln!("next: scudo ingest path/to/exports/ && scudo dashboard");
     }

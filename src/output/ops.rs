@@ -138,6 +138,14 @@ pub fn doctor(d: &Doctor, format: Format) -> String {
                         bytes(f["journal_bytes"].as_u64().unwrap_or(0))
                     ),
                 ),
+                (
+                    "encryption".into(),
+                    if f["encrypted"] == true {
+                        "on (AES-GCM, key from SCUDO_ENCRYPTION_KEY)".into()
+                    } else {
+                        "off (`scudo init --encrypt` for a new workspace)".into()
+                    },
+                ),
                 ("free disk".into(), f["free_disk_bytes"].as_u64().map_or("unknown".into(), bytes)),
                 ("last import".into(), age(&f["last_import_hours_ago"])),
                 ("last scoring".into(), age(&f["last_scoring_hours_ago"])),

@@ -78,8 +78,11 @@ impl Store {
         let me = me.replace('"', "\"\"");
         self.conn
             .execute_batch(&format!(
-                "ATTACH '{file}' AS _scudo_snapshot; COPY FROM DATABASE \"{me}\" TO _scudo_snapshot; DETACH _scudo_snapshot;"
+                "ATTACH '{file}' AS _scudo_snapshot{options}; COPY FROM DATABASE \"{me}\" TO _scudo_snapshot; DETACH _scudo_snapshot;",
+                // An encrypted workspace's copy is encrypted with the same key.
+                options = super::crypto::attach_options(self.key.as_ref())
             ))
+            .map_err(|e| anyhow::anyhow!(self.redact(&e.to_string())))
             .with_context(|| format!("cannot copy the database to {}", to.display()))?;
         Ok(())
     }

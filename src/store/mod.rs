@@ -9,6 +9,7 @@ pub mod automations;
 pub mod calendar;
 pub mod cell;
 pub mod checks;
+pub mod crypto;
 pub mod derived;
 pub mod load;
 pub mod maintenance;
@@ -27,6 +28,7 @@ use duckdb::Connection;
 use duckdb::types::Value;
 
 pub use cell::{Cell, ResultSet};
+use crypto::Access;
 
 /// The first rows of a result, and how many there were in all.
 #[derive(Debug, Clone)]
@@ -95,6 +97,11 @@ impl Param {
 /// An open workspace database.
 pub struct Store {
     conn: Connection,
+    /// The in-memory database an encrypted workspace is attached to; closed after `conn`.
+    _database: Option<crypto::Database>,
+    /// The key of an encrypted workspace (from `SCUDO_ENCRYPTION_KEY`), for copies that must be
+    /// encrypted too.
+    key: Option<crypto::Key>,
     path: PathBuf,
     /// Temp macros registered on this connection.
     macros: std::cell::RefCell<std::collections::HashSet<String>>,
@@ -109,6 +116,28 @@ impl Store {
     /// Opens the database at `path`, creating it when missing, and migrates it.
     pub fn create(path: &Path) -> Result<Store> {
         Store::connect(path)
+    }
+
+    /// The key a new encrypted database at `path` would get; an error when a file is there already
+    /// or `SCUDO_ENCRYPTION_KEY` is unset or too short.
+    pub fn check_can_encrypt(path: &Path) -> Result<crypto::Key> {
+        if path.exists() {
+            return Err(user(format!(
+                "{} exists already; encryption is chosen when a workspace is created: back it up \
+                 (`scudo backup`), then create an encrypted workspace and restore into it \
+                 (`scudo restore DIR --into WS`)",
+                path.display()
+            )));
+        }
+        let key = crypto::Key::required()?;
+        Ok(key)
+    }
+
+    /// Creates a new database encrypted with the key in `SCUDO_ENCRYPTION_KEY` (an error when it is
+    /// not set, or when a database already exists at `path`), and migrates it.
+    pub fn create_encrypted(path: &Path) -> Result<Store> {
+        let key = Store::check_can_encrypt(path)?;
+        Store::connect_with(path, Access { read_only: false, external: true }, true, Some(key))
     }
 
     /// Opens an existing database and migrates it.
@@ -149,59 +178,47 @@ impl Store {
         if !path.is_file() {
             return Err(user(format!("no database at {}", path.display())));
         }
-        let config = || -> Result<duckdb::Config> {
-            duckdb::Config::default()
-                .access_mode(duckdb::AccessMode::ReadOnly)
-                .and_then(|c| c.enable_autoload_extension(false))
-                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
-        };
-        Store::connect_with(path, &config, false)
+        Store::connect_with(path, Access { read_only: true, external: true }, false, None)
     }
 
     fn open_reading(path: &Path, sandboxed: bool, r: &Reporting) -> Result<Store> {
-        let config = move || -> Result<duckdb::Config> {
-            duckdb::Config::default()
-                .access_mode(duckdb::AccessMode::ReadOnly)
-                .and_then(|c| c.enable_external_access(!sandboxed))
-                .and_then(|c| c.enable_autoload_extension(false))
-                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
-        };
+        let access = Access { read_only: true, external: !sandboxed };
         if !path.is_file() {
             return Store::open_settled(path, r);
         }
-        let mut store = Store::connect_with(path, &config, false)?;
+        let mut store = Store::connect_with(path, access, false, None)?;
         store.set_reporting(r.clone());
         if store.schema_version()? == SCHEMA_VERSION && !store.is_stale()? {
             return Ok(store);
         }
         drop(store);
         drop(Store::open_settled(path, r)?);
-        let mut store = Store::connect_with(path, &config, false)?;
+        let mut store = Store::connect_with(path, access, false, None)?;
         store.set_reporting(r.clone());
         Ok(store)
     }
 
     fn connect(path: &Path) -> Result<Store> {
         check_writable(path)?;
-        let config = || {
-            duckdb::Config::default()
-                .enable_autoload_extension(false)
-                .map_err(|e| anyhow::anyhow!("cannot configure DuckDB: {e}"))
-        };
-        Store::connect_with(path, &config, true)
+        Store::connect_with(path, Access { read_only: false, external: true }, true, None)
     }
 
     /// Opens the database, waiting (up to `--wait`) while another process holds its lock.
-    fn connect_with(path: &Path, config: &dyn Fn() -> Result<duckdb::Config>, migrate: bool) -> Result<Store> {
+    /// `new_key` encrypts a database that does not exist yet; an existing one is opened with the key
+    /// its header calls for.
+    fn connect_with(path: &Path, access: Access, migrate: bool, new_key: Option<crypto::Key>) -> Result<Store> {
         let started = std::time::Instant::now();
         let wait = std::time::Duration::from_secs(LOCK_WAIT_SECONDS.load(std::sync::atomic::Ordering::Relaxed));
         let mut pause = std::time::Duration::from_millis(50);
         let mut lease = None;
-        let conn = loop {
-            match Connection::open_with_flags(path, config()?) {
-                Ok(conn) => break conn,
-                Err(e) => {
-                    let detail = e.to_string();
+        let key = match new_key {
+            Some(key) if !path.exists() => Some(key),
+            _ => encryption_key(path)?,
+        };
+        let (conn, database) = loop {
+            match open_connection(path, key.as_ref(), access) {
+                Ok(opened) => break opened,
+                Err(detail) => {
                     if is_lock_error(&detail) {
                         // A running `scudo serve` holds it: ask it to let go (owner.rs).
                         if lease.is_none()
@@ -220,6 +237,14 @@ impl Store {
                     if detail.contains("Permission denied") {
                         return Err(user(not_writable(path)));
                     }
+                    if key.is_some() && is_wrong_key(&detail) {
+                        return Err(user(format!(
+                            "{} does not open {}: it is not the key the workspace was encrypted with; \
+                             nothing was changed — set the right key and try again",
+                            crypto::KEY_VAR,
+                            path.display()
+                        )));
+                    }
                     return Err(user(format!(
                         "cannot open the database {}: {}; it is not a DuckDB database, is damaged, or was \
                          written by a newer DuckDB: move it aside (keep the file) and run `scudo init` to start a new one",
@@ -231,6 +256,8 @@ impl Store {
         };
         let mut store = Store {
             conn,
+            _database: database,
+            key,
             path: path.to_path_buf(),
             macros: Default::default(),
             reporting: Default::default(),
@@ -479,6 +506,19 @@ impl Store {
     }
 
     /// The database file.
+    /// Whether the workspace is encrypted (opened with `SCUDO_ENCRYPTION_KEY`).
+    pub fn is_encrypted(&self) -> bool {
+        self.key.is_some()
+    }
+
+    /// `text` with the workspace's key, if any, replaced.
+    fn redact(&self, text: &str) -> String {
+        match &self.key {
+            Some(k) => k.redact(text),
+            None => text.to_string(),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -500,6 +540,50 @@ static LOCK_WAIT_SECONDS: std::sync::atomic::AtomicU64 = std::sync::atomic::Atom
 /// `--wait`: how long opening the database waits while another process holds its lock.
 pub fn lock_wait(seconds: u64) {
     LOCK_WAIT_SECONDS.store(seconds, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The key to open `path` with: `SCUDO_ENCRYPTION_KEY` when the file is encrypted (an error naming
+/// the variable when it is not set), none for a plain file whatever the environment says, and none
+/// for a new file (see [`Store::create_encrypted`]).
+fn encryption_key(path: &Path) -> Result<Option<crypto::Key>> {
+    match crypto::is_encrypted(path) {
+        Some(true) => match crypto::Key::from_env()? {
+            Some(key) => Ok(Some(key)),
+            None => Err(user(format!(
+                "{} is encrypted: set {} to its key (scudo never stores the key; without it the data \
+                 cannot be read)",
+                path.display(),
+                crypto::KEY_VAR
+            ))),
+        },
+        Some(false) => Ok(None),
+        // A new database: encrypted when created by `scudo init --encrypt` (see `create_encrypted`).
+        None => Ok(None),
+    }
+}
+
+/// Opens a connection to `path`: directly for a plain file, through scudo's encryption module for
+/// an encrypted one. Errors are DuckDB's text (with any key redacted).
+fn open_connection(
+    path: &Path,
+    key: Option<&crypto::Key>,
+    access: Access,
+) -> std::result::Result<(Connection, Option<crypto::Database>), String> {
+    if let Some(key) = key {
+        let (conn, db) = crypto::open(path, key, access)?;
+        return Ok((conn, Some(db)));
+    }
+    let config = duckdb::Config::default()
+        .enable_autoload_extension(false)
+        .and_then(|c| if access.read_only { c.access_mode(duckdb::AccessMode::ReadOnly) } else { Ok(c) })
+        .and_then(|c| c.enable_external_access(access.external))
+        .map_err(|e| format!("cannot configure DuckDB: {e}"))?;
+    Connection::open_with_flags(path, config).map(|c| (c, None)).map_err(|e| e.to_string())
+}
+
+fn is_wrong_key(detail: &str) -> bool {
+    let d = detail.to_ascii_lowercase();
+    d.contains("key") && (d.contains("wrong") || d.contains("incorrect") || d.contains("invalid"))
 }
 
 fn is_lock_error(detail: &str) -> bool {

@@ -11,6 +11,7 @@ mod corpus;
 mod data_end;
 mod details;
 mod digest;
+mod encryption;
 mod excel;
 mod exit_codes;
 mod export;

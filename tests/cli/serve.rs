@@ -20,8 +20,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(s: &Scudo, ws: &Path) -> Server {
+        Server::start_with(s, ws, &[])
+    }
+
+    /// [`Server::start`] with environment variables set (e.g. an encryption key).
+    pub fn start_with(s: &Scudo, ws: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = s
             .command_in(s.path(), &["-w", ws.to_str().unwrap(), "serve", "--bind", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()

@@ -302,6 +302,10 @@ pub struct RestoreArgs {
     /// Replace a workspace database that exists (it is kept beside, renamed *.before-restore-…)
     #[arg(long)]
     pub force: bool,
+    /// Write the restored database encrypted with the key in SCUDO_ENCRYPTION_KEY (how an existing
+    /// workspace becomes encrypted: back it up, then restore it --into a new folder --encrypt)
+    #[arg(long)]
+    pub encrypt: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -199,6 +199,7 @@ fn verified(dir: &Path) -> Result<serde_json::Value> {
 
 pub fn restore(args: &RestoreArgs, g: &GlobalArgs) -> Result<Exit> {
     let started = std::time::Instant::now();
+    let key = if args.encrypt { Some(crate::store::crypto::Key::required()?) } else { None };
     let manifest = verified(&args.dir)?;
     let target =
         match &args.into {
@@ -241,7 +242,22 @@ pub fn restore(args: &RestoreArgs, g: &GlobalArgs) -> Result<Exit> {
         moved_aside = Some(aside);
     }
     let restoring = PathBuf::from(format!("{}.restoring", ws_db.display()));
-    std::fs::copy(args.dir.join(db_name), &restoring).context("cannot copy the database out of the backup")?;
+    let _ = std::fs::remove_file(&restoring);
+    match &key {
+        // Rewritten into a new encrypted file: how an existing workspace becomes encrypted.
+        Some(key) => {
+            let from = args.dir.join(db_name);
+            let from_key = match crate::store::crypto::is_encrypted(&from) {
+                Some(true) => crate::store::crypto::Key::from_env()?,
+                _ => None,
+            };
+            crate::store::crypto::encrypted_copy(&from, from_key.as_ref(), &restoring, key)
+                .context("cannot write the encrypted database")?;
+        }
+        None => {
+            std::fs::copy(args.dir.join(db_name), &restoring).context("cannot copy the database out of the backup")?;
+        }
+    }
     std::fs::File::open(&restoring).and_then(|f| f.sync_all())?;
     std::fs::rename(&restoring, &ws_db)?;
     for f in &files {

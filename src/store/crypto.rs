@@ -140,6 +140,31 @@ pub fn open(path: &Path, key: &Key, access: Access) -> std::result::Result<(Conn
     Ok((conn, db))
 }
 
+/// Copies the database file `from` (plain, or encrypted with `from_key`) into a new file `to`
+/// encrypted with `key` (`COPY FROM DATABASE`: tables, sequences at their values, indexes).
+pub fn encrypted_copy(from: &Path, from_key: Option<&Key>, to: &Path, key: &Key) -> Result<()> {
+    let redact = |e: &dyn std::fmt::Display| {
+        let text = key.redact(&e.to_string());
+        anyhow::anyhow!(from_key.map_or(text.clone(), |k| k.redact(&text)))
+    };
+    let db = open_memory().map_err(|e| redact(&e))?;
+    // SAFETY: as in `open`.
+    let conn = unsafe { Connection::open_from_raw(db.0) }.map_err(|e| redact(&e))?;
+    let quote = |p: &Path| p.display().to_string().replace('\'', "''");
+    let source_key = from_key.map(|k| format!(", ENCRYPTION_KEY {}", k.literal())).unwrap_or_default();
+    conn.execute_batch(&format!(
+        "ATTACH '{}' AS _scudo_from (READ_ONLY{source_key}); ATTACH '{}' AS _scudo_to (ENCRYPTION_KEY {}); \
+         COPY FROM DATABASE _scudo_from TO _scudo_to; DETACH _scudo_to; DETACH _scudo_from;",
+        quote(from),
+        quote(to),
+        key.literal()
+    ))
+    .map_err(|e| redact(&e))?;
+    drop(conn);
+    drop(db);
+    Ok(())
+}
+
 /// An in-memory DuckDB with scudo's encryption module and no extension autoloading (which would
 /// otherwise try to download httpfs).
 fn open_memory() -> std::result::Result<Database, String> {

@@ -53,7 +53,7 @@ fn an_encrypted_workspace_works_end_to_end_and_its_file_reveals_no_email() {
     ok(&s, &ws, &["score"]);
     ok(&s, &ws, &["customer", "Lisa Thompson", "note", "prefers email"]);
     let dash = ok(&s, &ws, &["dashboard", "--format", "json"]).json();
-    assert_eq!(ok(&s, &ws, &["doctor", "--format", "json"]).json()["encrypted"], true);
+    assert_eq!(ok(&s, &ws, &["doctor", "--format", "json"]).json()["facts"]["encrypted"], true);
 
     // The same numbers as the plain demo.
     let (plain_s, plain_ws) = demo();
@@ -148,4 +148,29 @@ fn init_encrypt_refuses_without_a_good_key_or_over_a_plain_database_and_writes_n
     assert!(r.stderr.contains("exists already") && r.stderr.contains("restore"), "{}", r.stderr);
     // A plain workspace ignores a key in the environment.
     assert_eq!(with_key(&s, &plain, KEY, &["dashboard"]).code, 0);
+}
+
+#[test]
+fn an_existing_plain_workspace_becomes_encrypted_through_backup_and_restore() {
+    let (s, ws) = demo();
+    s.ok(&["-w", ws.to_str().unwrap(), "customer", "Lisa Thompson", "note", "prefers email"]);
+    let before = s.ok(&["-w", ws.to_str().unwrap(), "dashboard", "--format", "json"]).json();
+    let bk = s.path().join("bk");
+    s.ok(&["-w", ws.to_str().unwrap(), "backup", bk.to_str().unwrap(), "-q"]);
+    // Without a key, --encrypt refuses before doing anything.
+    let into = s.path().join("enc");
+    let r = s.run(&["restore", bk.to_str().unwrap(), "--into", into.to_str().unwrap(), "--encrypt"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!into.exists());
+    let r = with_key(&s, &ws, KEY, &["restore", bk.to_str().unwrap(), "--into", into.to_str().unwrap(), "--encrypt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let db = into.join("scudo.duckdb");
+    assert!(!contains(&db, EMAIL), "the restored file shows an email in clear");
+    assert!(!contains(&db, b"prefers email"));
+    assert_eq!(ok(&s, &into, &["doctor", "--format", "json"]).json()["facts"]["encrypted"], true);
+    let after = ok(&s, &into, &["dashboard", "--format", "json"]).json();
+    assert_eq!(after["kpis"], before["kpis"]);
+    assert_eq!(after["health"], before["health"]);
+    let lisa = ok(&s, &into, &["privacy", "export", "Lisa Thompson"]).stdout;
+    assert!(lisa.contains("prefers email"), "the note came along: {lisa}");
 }

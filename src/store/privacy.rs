@@ -31,6 +31,7 @@ pub const EXPORT_SECTIONS: &[(&str, &str)] = &[
         "SELECT * FROM order_versions WHERE customer_id = $c
             OR order_id IN (SELECT order_id FROM orders WHERE customer_id = $c) ORDER BY order_id, kind",
     ),
+    ("subscriptions", "SELECT * FROM subscriptions WHERE customer_id = $c ORDER BY started_at, subscription_id"),
     (
         "scores",
         "SELECT r.as_of, s.* FROM customer_scores s JOIN score_runs r USING (run_id) WHERE s.customer_id = $c
@@ -61,6 +62,7 @@ const ERASE: &[(&str, &str)] = &[
         "DELETE FROM order_versions WHERE customer_id = $c OR order_id IN (SELECT order_id FROM _erase_orders)",
     ),
     ("orders", "DELETE FROM orders WHERE customer_id = $c"),
+    ("subscriptions", "DELETE FROM subscriptions WHERE customer_id = $c"),
     ("customer_scores", "DELETE FROM customer_scores WHERE customer_id = $c"),
     ("segment_members", "DELETE FROM segment_members WHERE customer_id = $c"),
     ("customer_notes", "DELETE FROM customer_notes WHERE customer_id = $c"),

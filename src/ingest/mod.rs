@@ -62,9 +62,7 @@ impl Kind {
     pub fn source(self) -> &'static str {
         match self {
             Kind::ShopifyOrders | Kind::ShopifyCustomers | Kind::ShopifyProducts => "shopify",
-            Kind::StripePayments | Kind::StripeCustomers | Kind::StripeInvoices | Kind::StripeSubscriptions => {
-                "stripe"
-            }
+            Kind::StripePayments | Kind::StripeCustomers | Kind::StripeInvoices | Kind::StripeSubscriptions => "stripe",
             Kind::HubspotContacts | Kind::HubspotDeals => "hubspot",
             Kind::SalesforceReport => "salesforce",
             Kind::Csv => "csv",
@@ -300,6 +298,9 @@ mod proptests {
             Just("\"quoted, with \"\"quotes\"\"\nand a newline\"".to_string()),
             Just("paid".to_string()),
             Just("Paid".to_string()),
+            Just("month".to_string()),
+            Just("year".to_string()),
+            Just("trialing".to_string()),
             Just("'+44 7700 900123".to_string()),
         ]
     }

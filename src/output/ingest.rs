@@ -103,7 +103,10 @@ pub fn text(reports: &[FileReport]) -> String {
                 let c = &r.counts;
                 row.insert(
                     5,
-                    format!("+{} ~{} ={}", c.subscriptions_inserted, c.subscriptions_updated, c.subscriptions_unchanged),
+                    format!(
+                        "+{} ~{} ={}",
+                        c.subscriptions_inserted, c.subscriptions_updated, c.subscriptions_unchanged
+                    ),
                 );
             }
             row

@@ -16,8 +16,7 @@ use super::Store;
 use super::stage::{Kind, Stage};
 use super::value::{money, opt_money, text, ts};
 use crate::ingest::record::{
-    ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, SubscriptionRecord,
-    replay,
+    ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, SubscriptionRecord, replay,
 };
 use crate::ingest::values::Money;
 

@@ -28,8 +28,7 @@ CREATE TEMP TABLE _stg_subscriptions (subscription_id VARCHAR, seq BIGINT, sourc
     cancellation_reason VARCHAR, coupon VARCHAR);
 ";
 
-pub(super) const DROP_STAGING: &str =
-    "DROP TABLE IF EXISTS _stg_subscriptions; DROP TABLE IF EXISTS _m_subscriptions;";
+pub(super) const DROP_STAGING: &str = "DROP TABLE IF EXISTS _stg_subscriptions; DROP TABLE IF EXISTS _m_subscriptions;";
 
 fn opt_ts(t: Option<chrono::NaiveDateTime>) -> Value {
     t.map_or(Value::Null, ts)
@@ -69,11 +68,8 @@ pub(super) fn append(app: &mut Appender<'_>, seq: i64, source: &str, cid: &str, 
 /// Merges the staged subscriptions (the last row of each id in the file wins): new ones are
 /// inserted, changed ones replaced, the rest counted as unchanged.
 pub(super) fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts) -> Result<()> {
-    let compared: Vec<String> = FIELDS
-        .split(',')
-        .map(str::trim)
-        .map(|f| format!("s.{f} IS DISTINCT FROM t.{f}"))
-        .collect();
+    let compared: Vec<String> =
+        FIELDS.split(',').map(str::trim).map(|f| format!("s.{f} IS DISTINCT FROM t.{f}")).collect();
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE _m_subscriptions AS
          SELECT s.*, t.subscription_id IS NULL AS is_new,

@@ -75,7 +75,13 @@ fn movements_match_the_hand_computed_example() {
         .iter()
         .map(|r| {
             let n = |k: &str| r[k].as_i64().unwrap();
-            (n("customers_start"), n("customers_end"), n("new_customers"), n("reactivated_customers"), n("churned_customers"))
+            (
+                n("customers_start"),
+                n("customers_end"),
+                n("new_customers"),
+                n("reactivated_customers"),
+                n("churned_customers"),
+            )
         })
         .collect();
     assert_eq!(counts, [(3, 4, 1, 0, 0), (4, 4, 1, 0, 1), (4, 4, 0, 0, 0), (4, 5, 0, 1, 0)]);
@@ -95,10 +101,10 @@ fn the_movements_add_up_every_month() {
     assert_eq!(rows.len(), 8);
     let cents = |v: &serde_json::Value| (money(v) * 100.0).round() as i64;
     for (i, r) in rows.iter().enumerate() {
-        let sum = cents(&r["start_mrr"]) + cents(&r["new_mrr"]) + cents(&r["reactivation_mrr"])
-            + cents(&r["expansion_mrr"])
-            - cents(&r["contraction_mrr"])
-            - cents(&r["churned_mrr"]);
+        let sum =
+            cents(&r["start_mrr"]) + cents(&r["new_mrr"]) + cents(&r["reactivation_mrr"]) + cents(&r["expansion_mrr"])
+                - cents(&r["contraction_mrr"])
+                - cents(&r["churned_mrr"]);
         assert_eq!(sum, cents(&r["end_mrr"]), "{}", r["month"]);
         assert_eq!(cents(&r["net_new_mrr"]), cents(&r["end_mrr"]) - cents(&r["start_mrr"]));
         if i > 0 {
@@ -109,7 +115,10 @@ fn the_movements_add_up_every_month() {
     assert_eq!(cents(&rows[0]["end_mrr"]), 0);
     assert!(rows[0]["nrr_pct"].is_null(), "no NRR without MRR at the start");
     // Oct: C starts (new 90); Nov: A starts (new 50); Dec: E starts (new 60 + 43.33).
-    assert_eq!((cents(&rows[1]["new_mrr"]), cents(&rows[2]["new_mrr"]), cents(&rows[3]["new_mrr"])), (9000, 5000, 10333));
+    assert_eq!(
+        (cents(&rows[1]["new_mrr"]), cents(&rows[2]["new_mrr"]), cents(&rows[3]["new_mrr"])),
+        (9000, 5000, 10333)
+    );
 }
 
 #[test]

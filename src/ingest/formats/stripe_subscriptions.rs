@@ -8,9 +8,11 @@ use chrono::NaiveDateTime;
 
 use super::reject;
 use crate::ingest::Progress;
-use crate::ingest::record::{CustomerRecord, Identity, Interval, SubscriptionRecord, Sink};
+use crate::ingest::record::{CustomerRecord, Identity, Interval, Sink, SubscriptionRecord};
 use crate::ingest::table::{Row, Table};
-use crate::ingest::values::{NumberStyle, norm_email, norm_phone, parse_bool, parse_int, parse_money, parse_timestamp, text};
+use crate::ingest::values::{
+    NumberStyle, norm_email, norm_phone, parse_bool, parse_int, parse_money, parse_timestamp, text,
+};
 
 /// The longest interval count taken as real (Stripe allows at most one year, e.g. 12 months).
 const MAX_INTERVAL_COUNT: i64 = 365;
@@ -196,7 +198,8 @@ mod tests {
 
     #[test]
     fn reads_a_yearly_plan_with_seats() {
-        let got = parse("sub_1,cus_1,a@b.com,active,price_pro,3,usd,year,120.00,2024-01-05 10:00,2024-01-05 10:00,,,\n");
+        let got =
+            parse("sub_1,cus_1,a@b.com,active,price_pro,3,usd,year,120.00,2024-01-05 10:00,2024-01-05 10:00,,,\n");
         assert!(got.rejects.is_empty(), "{:?}", got.rejects);
         let s = &got.subscriptions[0];
         assert_eq!((s.interval, s.quantity, s.unit_amount.cents()), (Interval::Year, 3, 12000));

@@ -223,6 +223,11 @@ fn json_shape_table_and_empty_workspace() {
     let csv = s.ok(&["--workspace", w, "mrr", "--months", "2", "--as-of", "2024-04-30", "--format", "csv"]).stdout;
     assert!(csv.starts_with("month,label,currency,start_mrr"), "{csv}");
     assert_eq!(csv.lines().count(), 3);
+    // The dashboard carries the as-of month.
+    let d = s.ok(&["--workspace", w, "dashboard", "--as-of", "2024-04-30", "--format", "json"]).json();
+    assert_eq!(money(&d["mrr"][0]["end_mrr"]), 305.0);
+    let text = s.ok(&["--workspace", w, "dashboard", "--as-of", "2024-04-30"]).stdout;
+    assert!(text.contains("MRR $305 (+$30 this month, 5 subscribers)"), "{text}");
 }
 
 #[test]

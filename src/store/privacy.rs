@@ -275,10 +275,14 @@ impl Store {
     /// When the latest erasure happened (UTC), if any: imports of files read before it are read
     /// again, so that their summary says what is left out.
     pub fn last_erasure(&self) -> Result<Option<chrono::NaiveDateTime>> {
-        let rs = self.query("SELECT max(erased_at) AS at FROM privacy_erasures", &[], "privacy")?;
+        // In microseconds: an import that finished in the same second as the erasure (but before
+        // it) must still count as older, and the text of a timestamp stops at the second.
+        let rs = self.query("SELECT epoch_us(max(erased_at)) AS at FROM privacy_erasures", &[], "privacy")?;
         Ok(rs
             .rows
             .first()
-            .and_then(|r| chrono::NaiveDateTime::parse_from_str(&r[0].to_text(), "%Y-%m-%d %H:%M:%S%.f").ok()))
+            .and_then(|r| r[0].as_i64())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|d| d.naive_utc()))
     }
 }

@@ -252,3 +252,22 @@ fn privacy_export_and_erase_cover_subscriptions() {
     let db = Scudo::db(&ws);
     assert_eq!(scalar_i64(&db, "SELECT count(*) FROM subscriptions"), 8);
 }
+
+/// Months are the workspace's calendar: E1 starts 2023-12-01 00:30 UTC, which is 30 November,
+/// 19:30 in New York. There, November gains A and E1 (50 + 60 = 110 new) and December only E2's
+/// 43.33 (expansion: E already had MRR); in UTC both of E's arrive in December as new.
+#[test]
+fn months_are_the_workspace_time_zone() {
+    let (s, ws) = Scudo::workspace();
+    let toml = ws.join("scudo.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    assert!(text.contains("timezone = \"auto\""), "the default workspace zone");
+    std::fs::write(&toml, text.replacen("timezone = \"auto\"", "timezone = \"America/New_York\"", 1)).unwrap();
+    ingest(&s, &ws, &fixture("stripe_subscriptions.csv"));
+    let doc = mrr_json(&s, &ws, "6");
+    let rows = doc["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["month"], "2023-11-01");
+    assert_eq!((money(&rows[0]["new_mrr"]), money(&rows[0]["end_mrr"])), (110.0, 200.0));
+    assert_eq!((money(&rows[1]["new_mrr"]), money(&rows[1]["expansion_mrr"])), (0.0, 43.33));
+    assert_eq!(money(&rows[1]["end_mrr"]), 243.33);
+}

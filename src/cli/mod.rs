@@ -110,6 +110,9 @@ pub enum Command {
     Alerts(AlertsArgs),
     /// Monthly acquisition cohorts: retention and cumulative revenue per customer
     Cohorts(AnalysisArgs),
+    /// Subscription revenue per month: MRR, new, expansion, contraction, churned and reactivated
+    /// MRR, logo churn and net revenue retention (from Stripe's subscriptions export)
+    Mrr(MrrArgs),
     /// Find customers by name, email, phone or id (prefix and fuzzy)
     Customers(CustomersArgs),
     /// Customer 360: profile, history, behaviour, scores and next best actions
@@ -532,6 +535,15 @@ pub struct KpisArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct MrrArgs {
+    /// How many calendar months to show, ending with the --as-of date's month
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i64).range(1..=600))]
+    pub months: i64,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct SegmentsArgs {
     #[command(subcommand)]
     pub action: Option<SegmentsAction>,
@@ -679,6 +691,7 @@ pub enum SourceArg {
     StripePayments,
     StripeCustomers,
     StripeInvoices,
+    StripeSubscriptions,
     HubspotContacts,
     HubspotDeals,
     SalesforceReport,

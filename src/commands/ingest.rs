@@ -39,6 +39,7 @@ fn kind_of(arg: SourceArg) -> Option<Kind> {
         SourceArg::StripePayments => Some(Kind::StripePayments),
         SourceArg::StripeCustomers => Some(Kind::StripeCustomers),
         SourceArg::StripeInvoices => Some(Kind::StripeInvoices),
+        SourceArg::StripeSubscriptions => Some(Kind::StripeSubscriptions),
         SourceArg::HubspotContacts => Some(Kind::HubspotContacts),
         SourceArg::HubspotDeals => Some(Kind::HubspotDeals),
         SourceArg::SalesforceReport => Some(Kind::SalesforceReport),
@@ -138,6 +139,9 @@ pub fn ingest_files(
                 counts.orders_inserted = 0;
                 counts.orders_updated = 0;
                 counts.products_upserted = 0;
+                counts.subscriptions_unchanged += counts.subscriptions_inserted + counts.subscriptions_updated;
+                counts.subscriptions_inserted = 0;
+                counts.subscriptions_updated = 0;
                 let kind = ingest::open(path, &opts.read).map(|o| o.kind.name().to_string()).unwrap_or_default();
                 return Ok(FileReport {
                     file: display.clone(),

@@ -20,6 +20,7 @@ pub mod init;
 pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
+pub mod mrr;
 pub mod privacy;
 pub mod query;
 pub mod rates;
@@ -55,6 +56,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Segments(a) => analytics::segments(a, g),
         Command::Alerts(a) => analytics::alerts(a, g),
         Command::Cohorts(a) => analytics::cohorts(a, g),
+        Command::Mrr(a) => mrr::run(a, g),
         Command::Customers(a) => analytics::customers(a, g),
         Command::Customer(a) => customer::run(a, g),
         Command::Insights(a) => insights::run(a, g),

@@ -24,6 +24,11 @@ const SIGNATURES: &[Signature] = &[
     },
     Signature { kind: Kind::ShopifyProducts, all: &["Handle", "Title", "Variant SKU"], any: &[] },
     Signature {
+        kind: Kind::StripeSubscriptions,
+        all: &["id", "Status", "Interval", "Amount"],
+        any: &["Current Period Start (UTC)", "Current Period End (UTC)", "Start Date (UTC)", "Start (UTC)"],
+    },
+    Signature {
         kind: Kind::StripeInvoices,
         all: &["id", "Amount Due", "Customer", "Total", "Status"],
         any: &["Date (UTC)"],
@@ -152,6 +157,10 @@ mod tests {
         assert_eq!(
             detect(&h("id,Amount Due,Currency,Customer,Date (UTC),Total,Status")).unwrap(),
             Kind::StripeInvoices
+        );
+        assert_eq!(
+            detect(&h("id,Customer ID,Status,Plan,Quantity,Interval,Amount,Created (UTC),Start Date (UTC)")).unwrap(),
+            Kind::StripeSubscriptions
         );
         assert_eq!(detect(&h("Record ID,First Name,Email")).unwrap(), Kind::HubspotContacts);
         assert_eq!(detect(&h("Record ID,Deal Name,Deal Stage,Amount")).unwrap(), Kind::HubspotDeals);

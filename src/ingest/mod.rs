@@ -33,6 +33,7 @@ pub enum Kind {
     StripePayments,
     StripeCustomers,
     StripeInvoices,
+    StripeSubscriptions,
     HubspotContacts,
     HubspotDeals,
     SalesforceReport,
@@ -49,6 +50,7 @@ impl Kind {
             Kind::StripePayments => "stripe-payments",
             Kind::StripeCustomers => "stripe-customers",
             Kind::StripeInvoices => "stripe-invoices",
+            Kind::StripeSubscriptions => "stripe-subscriptions",
             Kind::HubspotContacts => "hubspot-contacts",
             Kind::HubspotDeals => "hubspot-deals",
             Kind::SalesforceReport => "salesforce-report",
@@ -60,7 +62,7 @@ impl Kind {
     pub fn source(self) -> &'static str {
         match self {
             Kind::ShopifyOrders | Kind::ShopifyCustomers | Kind::ShopifyProducts => "shopify",
-            Kind::StripePayments | Kind::StripeCustomers | Kind::StripeInvoices => "stripe",
+            Kind::StripePayments | Kind::StripeCustomers | Kind::StripeInvoices | Kind::StripeSubscriptions => "stripe",
             Kind::HubspotContacts | Kind::HubspotDeals => "hubspot",
             Kind::SalesforceReport => "salesforce",
             Kind::Csv => "csv",
@@ -173,6 +175,7 @@ pub fn parse(opened: &mut Opened, mapping: Option<&Mapping>, sink: &mut dyn Sink
         Kind::StripePayments => formats::stripe::parse_payments(t, sink, progress),
         Kind::StripeCustomers => formats::stripe::parse_customers(t, sink, progress),
         Kind::StripeInvoices => formats::stripe::parse_invoices(t, sink, progress),
+        Kind::StripeSubscriptions => formats::stripe_subscriptions::parse_subscriptions(t, sink, progress),
         Kind::HubspotContacts => formats::hubspot::parse_contacts(t, sink, progress, tz),
         Kind::HubspotDeals => formats::hubspot::parse_deals(t, sink, progress, tz),
         Kind::SalesforceReport => formats::salesforce::parse(t, sink, progress, tz),
@@ -276,6 +279,10 @@ mod proptests {
         ),
         (Kind::StripeCustomers, "id,Email,Name,Created (UTC),Total Spend,Payment Count"),
         (Kind::StripeInvoices, "id,Amount Due,Customer,Date (UTC),Total,Subtotal,Status"),
+        (
+            Kind::StripeSubscriptions,
+            "id,Customer ID,Customer Email,Status,Quantity,Interval,Amount,Start Date (UTC),Trial End (UTC),Ended At (UTC)",
+        ),
         (Kind::HubspotContacts, "Record ID,First Name,Last Name,Email,Phone Number,Create Date"),
         (Kind::HubspotDeals, "Record ID,Deal Name,Deal Stage,Close Date,Amount,Associated Contact IDs"),
         (Kind::SalesforceReport, "Opportunity Name,Account Name,Amount,Close Date,Stage,Won"),
@@ -291,6 +298,9 @@ mod proptests {
             Just("\"quoted, with \"\"quotes\"\"\nand a newline\"".to_string()),
             Just("paid".to_string()),
             Just("Paid".to_string()),
+            Just("month".to_string()),
+            Just("year".to_string()),
+            Just("trialing".to_string()),
             Just("'+44 7700 900123".to_string()),
         ]
     }
@@ -316,7 +326,7 @@ mod proptests {
             let _ = o.check();
             let _ = o.net_total();
         }
-        sink.orders.len() + sink.customers.len() + sink.products.len()
+        sink.orders.len() + sink.customers.len() + sink.products.len() + sink.subscriptions.len()
     }
 
     #[test]
@@ -330,6 +340,7 @@ mod proptests {
             "ch_1,2024-01-01 10:00:00,5.00,0.00,usd,Paid,true,cus_1,a@b.com,",
             "cus_1,a@b.com,Ann,2024-01-01 10:00,5.00,1",
             "in_1,5.00,cus_1,2024-01-01 10:00,5.00,5.00,paid",
+            "sub_1,cus_1,a@b.com,active,1,month,5.00,2024-01-01 10:00,,",
             "1,Ann,B,a@b.com,,2024-01-01 10:00",
             "1,Deal,Closed won,2024-01-01 10:00,5.0,7",
             "Deal,Acme,5.00,1/2/2024,Closed Won,1",

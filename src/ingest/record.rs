@@ -178,6 +178,77 @@ pub struct ProductRecord {
     pub vendor: Option<String>,
 }
 
+/// How often a subscription bills, as Stripe names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interval::Day => "day",
+            Interval::Week => "week",
+            Interval::Month => "month",
+            Interval::Year => "year",
+        }
+    }
+
+    /// Reads `month`, `Monthly`, `year`, `yearly`, `annual`, `week`, `day` (any case).
+    pub fn parse(raw: &str) -> Option<Interval> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "day" | "days" | "daily" => Some(Interval::Day),
+            "week" | "weeks" | "weekly" => Some(Interval::Week),
+            "month" | "months" | "monthly" => Some(Interval::Month),
+            "year" | "years" | "yearly" | "annual" | "annually" => Some(Interval::Year),
+            _ => None,
+        }
+    }
+}
+
+/// One subscription as a subscriptions export states it today (Stripe's export is a snapshot:
+/// one row per subscription, its current price and its lifecycle dates).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionRecord {
+    /// The subscription's id in its source (`sub_…`); unique per source.
+    pub source_subscription_id: String,
+    pub customer: CustomerRecord,
+    /// The source's status, lower case (`active`, `trialing`, `canceled`, …).
+    pub status: String,
+    pub plan: Option<String>,
+    pub product: Option<String>,
+    pub currency: Option<String>,
+    /// The price of one unit for one billing interval, before discounts.
+    pub unit_amount: Money,
+    pub quantity: i64,
+    pub interval: Interval,
+    pub interval_count: i64,
+    /// All timestamps UTC.
+    pub created_at: Option<NaiveDateTime>,
+    /// When billing started (`Start Date (UTC)`, else `Start (UTC)`, else `Created (UTC)`).
+    pub started_at: NaiveDateTime,
+    pub trial_start: Option<NaiveDateTime>,
+    pub trial_end: Option<NaiveDateTime>,
+    pub current_period_start: Option<NaiveDateTime>,
+    pub current_period_end: Option<NaiveDateTime>,
+    pub canceled_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub cancel_at_period_end: Option<bool>,
+    pub cancellation_reason: Option<String>,
+    pub coupon: Option<String>,
+    pub line: u64,
+}
+
+impl SubscriptionRecord {
+    /// unit amount × quantity for one interval; `None` when beyond what an amount can hold.
+    pub fn interval_amount(&self) -> Option<Money> {
+        self.unit_amount.cents().checked_mul(self.quantity).and_then(Money::checked)
+    }
+}
+
 /// A row that could not be used, with why; written to the rejects file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reject {
@@ -193,6 +264,7 @@ pub trait Sink {
     fn customer(&mut self, rec: CustomerRecord) -> anyhow::Result<()>;
     fn order(&mut self, rec: OrderRecord) -> anyhow::Result<()>;
     fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()>;
+    fn subscription(&mut self, rec: SubscriptionRecord) -> anyhow::Result<()>;
     fn reject(&mut self, rej: Reject) -> anyhow::Result<()>;
 }
 
@@ -225,6 +297,10 @@ impl Sink for StopOn<'_> {
         self.go()?;
         self.inner.product(rec)
     }
+    fn subscription(&mut self, rec: SubscriptionRecord) -> anyhow::Result<()> {
+        self.go()?;
+        self.inner.subscription(rec)
+    }
     fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
         self.go()?;
         self.inner.reject(rej)
@@ -237,6 +313,7 @@ pub struct Collected {
     pub customers: Vec<CustomerRecord>,
     pub orders: Vec<OrderRecord>,
     pub products: Vec<ProductRecord>,
+    pub subscriptions: Vec<SubscriptionRecord>,
     pub rejects: Vec<Reject>,
 }
 
@@ -253,6 +330,10 @@ impl Sink for Collected {
         self.products.push(rec);
         Ok(())
     }
+    fn subscription(&mut self, rec: SubscriptionRecord) -> anyhow::Result<()> {
+        self.subscriptions.push(rec);
+        Ok(())
+    }
     fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
         self.rejects.push(rej);
         Ok(())
@@ -265,6 +346,7 @@ pub enum Record {
     Customer(Box<CustomerRecord>),
     Order(Box<OrderRecord>),
     Product(ProductRecord),
+    Subscription(Box<SubscriptionRecord>),
     Reject(Reject),
 }
 
@@ -315,6 +397,9 @@ impl Sink for ChannelSink {
     fn product(&mut self, rec: ProductRecord) -> anyhow::Result<()> {
         self.push(Record::Product(rec))
     }
+    fn subscription(&mut self, rec: SubscriptionRecord) -> anyhow::Result<()> {
+        self.push(Record::Subscription(Box::new(rec)))
+    }
     fn reject(&mut self, rej: Reject) -> anyhow::Result<()> {
         self.push(Record::Reject(rej))
     }
@@ -327,6 +412,7 @@ pub fn replay(batch: Vec<Record>, sink: &mut dyn Sink) -> anyhow::Result<()> {
             Record::Customer(c) => sink.customer(*c)?,
             Record::Order(o) => sink.order(*o)?,
             Record::Product(p) => sink.product(p)?,
+            Record::Subscription(s) => sink.subscription(*s)?,
             Record::Reject(r) => sink.reject(r)?,
         }
     }

@@ -37,6 +37,20 @@ pub fn text(d: &Dashboard) -> String {
             n("orders")
         ));
     }
+    // Subscription revenue, when there are subscriptions: `scudo mrr` has the months and movements.
+    for r in d.mrr.rows.iter().filter(|r| num(&d.mrr, r, "end_mrr") > 0.0 || num(&d.mrr, r, "start_mrr") > 0.0) {
+        let c = txt(&d.mrr, r, "currency");
+        let amount = |col: &str| money_short(num(&d.mrr, r, col), &c);
+        out.push_str(&format!(
+            "  MRR {} ({} this month, {} subscribers) · `scudo mrr` for the movements\n\n",
+            amount("end_mrr"),
+            {
+                let net = num(&d.mrr, r, "net_new_mrr");
+                format!("{}{}", if net >= 0.0 { "+" } else { "" }, amount("net_new_mrr"))
+            },
+            super::group_thousands(num(&d.mrr, r, "customers_end") as u64),
+        ));
+    }
     out.push_str("Lifecycle health\n");
     let total: f64 = d.health.rows.iter().map(|r| num(&d.health, r, "customers")).sum::<f64>().max(1.0);
     let rows: Vec<Vec<String>> = d
@@ -175,6 +189,7 @@ pub fn json(d: &Dashboard) -> String {
         "alerts_total": d.alerts_total,
         "segments": j::rows(&d.segments),
         "checks": j::first_row(&d.checks),
+        "mrr": j::rows(&d.mrr),
         "unconverted": d.unconverted.as_ref().map(|u| json!({
             "orders": u.orders,
             "currencies": u.currencies,
@@ -194,6 +209,7 @@ pub fn csv(d: &Dashboard) -> String {
             ("alerts", &d.alerts, Item::Column("customer_id")),
             ("segments", &d.segments, Item::Column("segment_id")),
             ("checks", &d.checks, Item::Blank),
+            ("mrr", &d.mrr, Item::Column("currency")),
         ],
     )
 }

@@ -43,6 +43,11 @@ impl FileReport {
 pub fn text(reports: &[FileReport]) -> String {
     // `suppressed` (rows of people erased on request) only when there are any.
     let suppressed = reports.iter().any(|r| r.counts.rows_suppressed > 0);
+    // `subscriptions` only when a file had any.
+    let subscriptions = reports.iter().any(|r| {
+        let c = &r.counts;
+        c.subscriptions_inserted + c.subscriptions_updated + c.subscriptions_unchanged > 0
+    });
     let mut header = [
         "file",
         "kind",
@@ -59,6 +64,10 @@ pub fn text(reports: &[FileReport]) -> String {
     if !suppressed {
         header.remove(6);
         numeric.remove(6);
+    }
+    if subscriptions {
+        header.insert(5, "subscriptions +new/~upd/=same".to_string());
+        numeric.insert(5, false);
     }
     let rows: Vec<Vec<String>> = reports
         .iter()
@@ -85,9 +94,20 @@ pub fn text(reports: &[FileReport]) -> String {
                 r.outcome_text(),
             ]
         })
-        .map(|mut row: Vec<String>| {
+        .zip(reports)
+        .map(|(mut row, r): (Vec<String>, &FileReport)| {
             if !suppressed {
                 row.remove(6);
+            }
+            if subscriptions {
+                let c = &r.counts;
+                row.insert(
+                    5,
+                    format!(
+                        "+{} ~{} ={}",
+                        c.subscriptions_inserted, c.subscriptions_updated, c.subscriptions_unchanged
+                    ),
+                );
             }
             row
         })
@@ -111,6 +131,7 @@ pub fn json(reports: &[FileReport]) -> String {
                 "customers": {"inserted": c.customers_inserted, "updated": c.customers_updated, "unchanged": c.customers_unchanged, "merged": c.customers_merged},
                 "orders": {"inserted": c.orders_inserted, "updated": c.orders_updated, "unchanged": c.orders_unchanged},
                 "products_upserted": c.products_upserted,
+                "subscriptions": {"inserted": c.subscriptions_inserted, "updated": c.subscriptions_updated, "unchanged": c.subscriptions_unchanged},
                 "rows_rejected": c.rows_rejected,
                 "rows_suppressed": c.rows_suppressed,
                 "rejects_file": r.rejects_path,
@@ -139,6 +160,9 @@ pub fn csv(reports: &[FileReport]) -> String {
         "rows_rejected",
         "rejects_file",
         "rows_suppressed",
+        "subscriptions_inserted",
+        "subscriptions_updated",
+        "subscriptions_unchanged",
     ]);
     for r in reports {
         let c = &r.counts;
@@ -157,6 +181,9 @@ pub fn csv(reports: &[FileReport]) -> String {
             c.rows_rejected.to_string(),
             r.rejects_path.clone().unwrap_or_default(),
             c.rows_suppressed.to_string(),
+            c.subscriptions_inserted.to_string(),
+            c.subscriptions_updated.to_string(),
+            c.subscriptions_unchanged.to_string(),
         ]);
     }
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()

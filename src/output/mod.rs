@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod insights;
 pub mod json;
 pub mod junit;
+pub mod mrr;
 pub mod ops;
 pub mod privacy;
 pub mod rates;

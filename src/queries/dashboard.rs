@@ -25,6 +25,9 @@ pub struct Dashboard {
     pub unconverted: Option<super::Unconverted>,
     /// The latest data check run (dashboard.checks): no row when checks never ran.
     pub checks: ResultSet,
+    /// Subscription revenue of the as-of month (subscriptions.mrr, one row per currency): no row
+    /// without subscriptions.
+    pub mrr: ResultSet,
 }
 
 /// Runs the dashboard's queries.
@@ -46,6 +49,7 @@ pub fn build(store: &Store, catalog: &Catalog, ctx: QueryContext) -> Result<Dash
         alerts_total,
         segments: catalog.run(store, "segments.summary", &ctx)?,
         checks: catalog.run(store, "dashboard.checks", &ctx)?,
+        mrr: catalog.run_with(store, "subscriptions.mrr", &ctx, &[("months", crate::store::Param::Int(1))])?,
         unconverted: None,
         context: ctx,
     })

@@ -239,6 +239,7 @@ mod tests {
                 "customer",
                 "models",
                 "segment-report",
+                "subscriptions",
                 "weekly-digest"
             ]
         );

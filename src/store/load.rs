@@ -16,7 +16,7 @@ use super::Store;
 use super::stage::{Kind, Stage};
 use super::value::{money, opt_money, text, ts};
 use crate::ingest::record::{
-    ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, replay,
+    ChannelSink, CustomerRecord, Identity, OrderRecord, ProductRecord, Record, Reject, Sink, SubscriptionRecord, replay,
 };
 use crate::ingest::values::Money;
 
@@ -46,6 +46,9 @@ pub struct ImportCounts {
     pub orders_updated: u64,
     pub orders_unchanged: u64,
     pub products_upserted: u64,
+    pub subscriptions_inserted: u64,
+    pub subscriptions_updated: u64,
+    pub subscriptions_unchanged: u64,
     pub rows_rejected: u64,
     /// Records left out because they belong to a person erased on request (`scudo privacy erase`).
     pub rows_suppressed: u64,
@@ -287,6 +290,7 @@ struct Loader<'c> {
     orders: Stage<'c>,
     items: Stage<'c>,
     products: Appender<'c>,
+    subscriptions: Appender<'c>,
     seq: i64,
     rejects: Vec<Reject>,
     /// A fingerprint of the last customer record staged per customer in this file: an order
@@ -552,6 +556,26 @@ impl Sink for Loader<'_> {
         Ok(())
     }
 
+    fn subscription(&mut self, rec: SubscriptionRecord) -> Result<()> {
+        if self.suppressed.covers(&self.source, &rec.customer.identity) {
+            self.rows_suppressed += 1;
+            return Ok(());
+        }
+        let Some(cid) = self.resolve(&rec.customer.identity, None)? else {
+            self.rejects.push(Reject {
+                line: rec.line,
+                column: Some("Customer ID".into()),
+                reason: "no Customer ID or Customer Email: whose subscription is it?".into(),
+                raw: String::new(),
+            });
+            return Ok(());
+        };
+        self.stage_customer(&cid, &rec.customer)?;
+        self.usable += 1;
+        self.seq += 1;
+        super::subscriptions::append(&mut self.subscriptions, self.seq, &self.source, &cid, &rec)
+    }
+
     fn reject(&mut self, rej: Reject) -> Result<()> {
         self.rejects.push(rej);
         Ok(())
@@ -649,6 +673,7 @@ fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> R
         "UPDATE _stg_customers SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_customers.customer_id = m.merged_id;
          UPDATE _stg_sources SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_sources.customer_id = m.merged_id;
          UPDATE _stg_orders SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_orders.customer_id = m.merged_id;
+         UPDATE _stg_subscriptions SET customer_id = m.into_id FROM _stg_merges m WHERE _stg_subscriptions.customer_id = m.merged_id;
          -- The joined customer's record, filled in from the merged one's, staged first (seq 0) so
          -- that this file's own values still win.
          INSERT INTO _stg_customers (customer_id, seq, {cols}, created_at, tags)
@@ -658,6 +683,7 @@ fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> R
          DELETE FROM customers WHERE customer_id IN (SELECT merged_id FROM _stg_merges);
          UPDATE customer_sources SET customer_id = m.into_id FROM _stg_merges m WHERE customer_sources.customer_id = m.merged_id;
          UPDATE orders SET customer_id = m.into_id FROM _stg_merges m WHERE orders.customer_id = m.merged_id;
+         UPDATE subscriptions SET customer_id = m.into_id FROM _stg_merges m WHERE subscriptions.customer_id = m.merged_id;
          UPDATE order_versions SET customer_id = m.into_id FROM _stg_merges m WHERE order_versions.customer_id = m.merged_id;
          DELETE FROM segment_members WHERE customer_id IN (SELECT merged_id FROM _stg_merges);
          -- Score history moves too, where the joined customer has no row of that run.
@@ -973,7 +999,9 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT import_id, file_name, finished_at, rows_read, customers_inserted, customers_updated,
                     customers_unchanged, orders_inserted, orders_updated, orders_unchanged, rows_rejected,
-                    COALESCE(products_upserted, 0), COALESCE(rows_suppressed, 0)
+                    COALESCE(products_upserted, 0), COALESCE(rows_suppressed, 0),
+                    COALESCE(subscriptions_inserted, 0), COALESCE(subscriptions_updated, 0),
+                    COALESCE(subscriptions_unchanged, 0)
              FROM import_log WHERE sha256 = ? AND COALESCE(settings, ?) = ?
              ORDER BY import_id DESC LIMIT 1",
         )?;
@@ -1000,6 +1028,9 @@ impl Store {
                 rows_rejected: n(10)?,
                 products_upserted: n(11)?,
                 rows_suppressed: n(12)?,
+                subscriptions_inserted: n(13)?,
+                subscriptions_updated: n(14)?,
+                subscriptions_unchanged: n(15)?,
                 ..ImportCounts::default()
             },
         }))
@@ -1022,6 +1053,7 @@ impl Store {
         let tx = conn.transaction()?;
         tx.execute_batch(DROP_STAGING)?;
         tx.execute_batch(STAGING)?;
+        tx.execute_batch(super::subscriptions::STAGING)?;
         let import_id: i64 = tx.query_row("SELECT nextval('import_id_seq')", [], |r| r.get(0))?;
         let ids = Identities::load(&tx)?;
         let mut loader = Loader {
@@ -1032,6 +1064,7 @@ impl Store {
             orders: Stage::new(tx.appender_to_catalog_and_db("_stg_orders", "temp", "main")?, ORDER_STAGE),
             items: Stage::new(tx.appender_to_catalog_and_db("_stg_items", "temp", "main")?, ITEM_STAGE),
             products: tx.appender_to_catalog_and_db("_stg_products", "temp", "main")?,
+            subscriptions: tx.appender_to_catalog_and_db("_stg_subscriptions", "temp", "main")?,
             seq: 0,
             rejects: Vec::new(),
             staged: HashMap::new(),
@@ -1065,6 +1098,7 @@ impl Store {
         loader.customers.flush().context("staging customers")?;
         loader.sources.flush().context("staging customer sources")?;
         loader.products.flush().context("staging products")?;
+        loader.subscriptions.flush().context("staging subscriptions")?;
         loader.orders.flush().context("staging orders")?;
         loader.items.flush().context("staging line items")?;
         super::timing("import: reading and staging the file", started_at, Some(rows_read as usize));
@@ -1101,13 +1135,16 @@ impl Store {
         }
         let job = Job { import_id, kind: &meta.kind, repeated_orders, merges: &merges, reporting: &reporting };
         merge(&tx, &job, &mut counts)?;
+        super::subscriptions::merge(&tx, import_id, &mut counts)?;
         tx.execute_batch(DROP_STAGING)?;
+        tx.execute_batch(super::subscriptions::DROP_STAGING)?;
         let finished = Utc::now().naive_utc();
         tx.execute(
             "INSERT INTO import_log (import_id, file_path, file_name, sha256, kind, source, started_at, finished_at,
                 rows_read, customers_inserted, customers_updated, customers_unchanged, orders_inserted,
-                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings, rows_suppressed)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                orders_updated, orders_unchanged, rows_rejected, rejects_path, products_upserted, settings, rows_suppressed,
+                subscriptions_inserted, subscriptions_updated, subscriptions_unchanged)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 import_id,
                 meta.file_path,
@@ -1129,6 +1166,9 @@ impl Store {
                 counts.products_upserted as i64,
                 meta.settings,
                 counts.rows_suppressed as i64,
+                counts.subscriptions_inserted as i64,
+                counts.subscriptions_updated as i64,
+                counts.subscriptions_unchanged as i64,
             ],
         )?;
         if stop.load(std::sync::atomic::Ordering::SeqCst) {

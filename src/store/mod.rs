@@ -19,6 +19,7 @@ pub mod privacy;
 pub mod rates;
 pub mod scores;
 mod stage;
+mod subscriptions;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +63,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("privacy", include_str!("migrations/0015_privacy.sql")),
     ("stated tags", include_str!("migrations/0016_stated_tags.sql")),
     ("automations", include_str!("migrations/0017_automations.sql")),
+    ("subscriptions", include_str!("migrations/0018_subscriptions.sql")),
 ];
 
 /// The schema version this scudo writes.

@@ -31,6 +31,7 @@ pub const EXPORT_SECTIONS: &[(&str, &str)] = &[
         "SELECT * FROM order_versions WHERE customer_id = $c
             OR order_id IN (SELECT order_id FROM orders WHERE customer_id = $c) ORDER BY order_id, kind",
     ),
+    ("subscriptions", "SELECT * FROM subscriptions WHERE customer_id = $c ORDER BY started_at, subscription_id"),
     (
         "scores",
         "SELECT r.as_of, s.* FROM customer_scores s JOIN score_runs r USING (run_id) WHERE s.customer_id = $c
@@ -61,6 +62,7 @@ const ERASE: &[(&str, &str)] = &[
         "DELETE FROM order_versions WHERE customer_id = $c OR order_id IN (SELECT order_id FROM _erase_orders)",
     ),
     ("orders", "DELETE FROM orders WHERE customer_id = $c"),
+    ("subscriptions", "DELETE FROM subscriptions WHERE customer_id = $c"),
     ("customer_scores", "DELETE FROM customer_scores WHERE customer_id = $c"),
     ("segment_members", "DELETE FROM segment_members WHERE customer_id = $c"),
     ("customer_notes", "DELETE FROM customer_notes WHERE customer_id = $c"),
@@ -273,10 +275,14 @@ impl Store {
     /// When the latest erasure happened (UTC), if any: imports of files read before it are read
     /// again, so that their summary says what is left out.
     pub fn last_erasure(&self) -> Result<Option<chrono::NaiveDateTime>> {
-        let rs = self.query("SELECT max(erased_at) AS at FROM privacy_erasures", &[], "privacy")?;
+        // In microseconds: an import that finished in the same second as the erasure (but before
+        // it) must still count as older, and the text of a timestamp stops at the second.
+        let rs = self.query("SELECT epoch_us(max(erased_at)) AS at FROM privacy_erasures", &[], "privacy")?;
         Ok(rs
             .rows
             .first()
-            .and_then(|r| chrono::NaiveDateTime::parse_from_str(&r[0].to_text(), "%Y-%m-%d %H:%M:%S%.f").ok()))
+            .and_then(|r| r[0].as_i64())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|d| d.naive_utc()))
     }
 }

@@ -18,6 +18,7 @@ mod export;
 mod foundation;
 mod ingest;
 mod insights;
+mod mrr;
 mod numbers;
 mod operations;
 mod privacy;

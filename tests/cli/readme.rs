@@ -67,6 +67,7 @@ fn every_readme_command_runs_as_written() {
     copy("generic_eu.csv", &shop.join("sales.txt"));
     copy("generic_eu.toml", &shop.join("sales.toml"));
     copy("shopify_orders_quirks.csv", &shop.join("orders.csv"));
+    copy("stripe_subscriptions.csv", &shop.join("subscriptions.csv"));
     copy("contacts.xlsx", &shop.join("contacts.xlsx"));
     copy("ecb_rates.csv", &shop.join("eurofxref-hist.csv"));
     std::fs::write(shop.join("my-rates.csv"), "date,currency,rate\n2024-06-07,GBP,1.27\n").unwrap();

@@ -13,6 +13,7 @@ pub const TEMPLATES: &[(&str, &[&str])] = &[
     ("customer", &["--param", "customer_id=cust-000007"]),
     ("at-risk", &[]),
     ("models", &[]),
+    ("subscriptions", &[]),
 ];
 
 #[test]

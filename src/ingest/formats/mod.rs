@@ -6,6 +6,7 @@ pub mod infer;
 pub mod salesforce;
 pub mod shopify;
 pub mod stripe;
+pub mod stripe_subscriptions;
 
 use super::record::{Reject, Sink};
 use super::table::Row;

@@ -20,12 +20,14 @@ pub mod init;
 pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
+pub mod parquet;
 pub mod privacy;
 pub mod query;
 pub mod rates;
 pub mod report;
 pub mod schedule;
 pub mod score;
+pub mod sql;
 pub mod serve;
 
 use anyhow::Result;
@@ -49,6 +51,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Ingest(a) => ingest::run(a, g),
         Command::Check(c) => check::run(c, g),
         Command::Query(q) => query::run(q, g),
+        Command::Sql(a) => sql::run(a, g),
         Command::Rates(r) => rates::run(r, g),
         Command::Kpis(a) => analytics::kpis(a, g),
         Command::Health(a) => analytics::health(a, g),

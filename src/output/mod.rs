@@ -13,6 +13,7 @@ pub mod insights;
 pub mod json;
 pub mod junit;
 pub mod ops;
+pub mod parquet;
 pub mod privacy;
 pub mod rates;
 pub mod scores;

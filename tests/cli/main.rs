@@ -29,3 +29,4 @@ mod scale;
 mod scores;
 mod serve;
 mod smtp;
+mod spark;

@@ -5,10 +5,13 @@
     spark-submit examples/spark/job.py --parquet EXPORT --out RESULTS
 
 Registers every table of EXPORT/manifest.json as a view under its own name (checking its row
-count), runs every query of EXPORT/sql/queries.json (or --sql DIR) and writes each result as
-Parquet to RESULTS/<query id>/, with RESULTS/results.json: rows and seconds per query, and the
-queries scudo skipped with the reason. Exit status 1 when a query failed or a table's row count
-is not the manifest's.
+count), runs every query of EXPORT/sql/queries.json (or --sql DIR, a local folder) and writes each
+result as Parquet to RESULTS/<query id>/, with RESULTS/results.json: rows and seconds per query,
+and the queries scudo skipped with the reason. models.summary's per-customer statistics are also
+grouped by (x, t_x, T) into RESULTS/models.grouped/: all the BG/NBD and Pareto/NBD fits need.
+EXPORT and RESULTS may be URIs Spark reads and writes (s3a://…); the report is then written to
+the working folder. Exit status 1 when a query failed or a table's row count is not the
+manifest's. Several exports run in one session: --parquet A --out RA --parquet B --out RB.
 
 Plain `python job.py …` works too (local mode, loopback only), which is how scudo's tests run it.
 Only pyspark is needed: no pandas, no numpy.
@@ -46,12 +49,18 @@ def session(app):
     return spark
 
 
+def join(base, *parts):
+    """A path under `base`, local or a URI (s3a://bucket/export)."""
+    return "/".join([base.rstrip("/"), *parts])
+
+
 def register(spark, export):
     """Every table of the manifest as a temporary view; returns {name: rows}."""
-    with open(os.path.join(export, "manifest.json")) as f:
-        manifest = json.load(f)
+    # Read through Spark, so that EXPORT may be any path Spark reads (s3a://, abfss://, hdfs://).
+    text = spark.read.text(join(export, "manifest.json"), wholetext=True).first()[0]
+    manifest = json.loads(text)
     for table in manifest["tables"]:
-        df = spark.read.parquet(os.path.join(export, table["path"]))
+        df = spark.read.parquet(join(export, table["path"]))
         if table.get("partitioned_by"):
             # The partition column is the folder name, not one of the table's columns.
             df = df.drop(table["partitioned_by"]["column"])
@@ -86,12 +95,12 @@ def main():
     # Several exports may be run in one session (--parquet A --out RA --parquet B --out RB).
     for k, export in enumerate(args.parquet):
         sql_dir = args.sql[k] if args.sql else os.path.join(export, "sql")
-        status |= run(spark, export, sql_dir, args.out[k], args.only, session_seconds, started)
+        status |= run(spark, k, export, sql_dir, args.out[k], args.only, session_seconds, started)
     spark.stop()
     return status
 
 
-def run(spark, export, sql_dir, out, only, session_seconds, started):
+def run(spark, k, export, sql_dir, out, only, session_seconds, started):
     """Registers one export's tables, runs its queries; 1 when anything failed."""
     t = time.time()
     manifest, counts, problems = register(spark, export)
@@ -109,7 +118,7 @@ def run(spark, export, sql_dir, out, only, session_seconds, started):
         entry = {"id": q["id"]}
         try:
             df = spark.sql(text).persist()
-            df.write.mode("overwrite").parquet(os.path.join(out, q["id"]))
+            df.write.mode("overwrite").parquet(join(out, q["id"]))
             entry["rows"] = df.count()
             df.unpersist()
         except Exception as e:  # noqa: BLE001 - every failure is reported, the job goes on
@@ -120,8 +129,19 @@ def run(spark, export, sql_dir, out, only, session_seconds, started):
         status = entry.get("error") or f"{entry['rows']} rows"
         print(f"{q['id']}: {status} ({entry['seconds']} s)", file=sys.stderr)
 
+    # The model path at scale: the per-customer statistics (models.summary, computed above) grouped
+    # by (x, t_x, T). BG/NBD and Pareto/NBD need only these groups with their counts: times are
+    # whole days in model units, so there are at most a few million groups whatever the customers.
+    grouped_rows = None
+    if any(r["id"] == "models.summary" and "error" not in r for r in results):
+        summary = spark.read.parquet(join(out, "models.summary"))
+        grouped = summary.groupBy("x", "t_x", "T").count().withColumnRenamed("count", "customers")
+        grouped.write.mode("overwrite").parquet(join(out, "models.grouped"))
+        grouped_rows = spark.read.parquet(join(out, "models.grouped")).count()
+
     report = {
         "spark_version": spark.version,
+        "model_groups": grouped_rows,
         "session_seconds": round(session_seconds, 3),
         "register_seconds": round(register_seconds, 3),
         "total_seconds": round(time.time() - started, 3),
@@ -130,8 +150,12 @@ def run(spark, export, sql_dir, out, only, session_seconds, started):
         "queries": results,
         "skipped": queries.get("skipped", []),
     }
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "results.json"), "w") as f:
+    # The report is a local file: OUT/results.json, or ./results-N.json when OUT is a URI.
+    local = "://" not in out
+    report_path = os.path.join(out, "results.json") if local else f"results-{k}.json"
+    if local:
+        os.makedirs(out, exist_ok=True)
+    with open(report_path, "w") as f:
         json.dump(report, f, indent=2)
     for p in problems:
         print(f"table {p}", file=sys.stderr)

@@ -540,6 +540,9 @@ fn spark(toks: Vec<Tok>) -> Result<Vec<Tok>, Unportable> {
                         }
                     }
                     i += 1;
+                    if matches!(toks.get(i), Some(Tok::Space(_))) {
+                        i += 1;
+                    }
                     continue;
                 }
                 if (lower == "varchar" || lower == "text")

@@ -4,7 +4,6 @@
 //! the cent, ratios to 1e-9. Needs Java 17 (.ci/run installs it); without it the test fails and
 //! says so, it never passes by skipping.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -113,9 +112,19 @@ fn key(row: &serde_json::Map<String, serde_json::Value>, columns: &[String]) -> 
     columns.iter().map(|c| k(&row[c])).collect::<Vec<_>>().join("|")
 }
 
-/// Export `ws`, translate every query, run the job, and compare every query's rows with DuckDB's.
-/// Returns the ids compared.
-fn on_spark(s: &Scudo, ws: &Path, as_of: &str, tag: &str) -> Vec<String> {
+/// One workspace's export and translated queries, for the job.
+struct Prepared {
+    ws: PathBuf,
+    as_of: String,
+    tag: &'static str,
+    export: PathBuf,
+    results: PathBuf,
+    manifest: serde_json::Value,
+    queries: serde_json::Value,
+}
+
+/// Export `ws` and translate every query.
+fn prepare(s: &Scudo, ws: &Path, as_of: &str, tag: &'static str) -> Prepared {
     let w = ws.to_str().unwrap();
     let export = s.path().join(format!("{tag}-parquet"));
     let sql = export.join("sql");
@@ -130,23 +139,34 @@ fn on_spark(s: &Scudo, ws: &Path, as_of: &str, tag: &str) -> Vec<String> {
     ]);
     let queries: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sql.join("queries.json")).unwrap()).unwrap();
-    let skipped: Vec<&str> = queries["skipped"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
     // Fuzzy search is DuckDB-only, and listed with its reason rather than dropped.
-    assert!(skipped.contains(&"customers.search_more"), "{skipped:?}");
+    let fuzzy = queries["skipped"].as_array().unwrap().iter().find(|q| q["id"] == "customers.search_more");
+    assert!(fuzzy.is_some_and(|q| q["reason"].as_str().unwrap().contains("Jaro-Winkler")), "{}", queries["skipped"]);
+    Prepared { ws: ws.to_path_buf(), as_of: as_of.to_string(), tag, export, results, manifest, queries }
+}
 
+/// Runs examples/spark/job.py once (one Spark session) over every prepared export.
+fn run_job(runs: &[&Prepared]) {
     let job = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/spark/job.py");
-    let out = Command::new(crate::smtp::python())
-        .arg(&job)
-        .args(["--parquet", export.to_str().unwrap(), "--out", results.to_str().unwrap()])
-        .env("SPARK_LOCAL_IP", "127.0.0.1")
-        .output()
-        .expect("the Spark job starts");
+    let mut cmd = Command::new(crate::smtp::python());
+    cmd.arg(&job).env("SPARK_LOCAL_IP", "127.0.0.1");
+    for p in runs {
+        cmd.args(["--parquet", p.export.to_str().unwrap(), "--out", p.results.to_str().unwrap()]);
+    }
+    let out = cmd.output().expect("the Spark job starts");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let report: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(results.join("results.json")).unwrap_or_else(|_| panic!("no results.json:\n{stderr}")),
-    )
-    .unwrap();
-    assert!(out.status.success(), "the Spark job failed:\n{}", serde_json::to_string_pretty(&report).unwrap());
+    let reports: Vec<String> =
+        runs.iter().map(|p| std::fs::read_to_string(p.results.join("results.json")).unwrap_or_default()).collect();
+    assert!(out.status.success(), "the Spark job failed:\n{}\n{}", reports.join("\n"), stderr);
+}
+
+/// Every query's Spark rows against DuckDB's; returns the ids compared.
+fn compare(s: &Scudo, p: &Prepared) -> Vec<String> {
+    let (w, as_of, tag, results, manifest, queries) =
+        (p.ws.to_str().unwrap(), p.as_of.as_str(), p.tag, &p.results, &p.manifest, &p.queries);
+    let skipped: Vec<&str> = queries["skipped"].as_array().unwrap().iter().map(|q| q["id"].as_str().unwrap()).collect();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(results.join("results.json")).unwrap()).unwrap();
     // Spark read every table with the manifest's row count.
     for t in manifest["tables"].as_array().unwrap() {
         assert_eq!(report["tables"][t["name"].as_str().unwrap()], t["rows"], "{}", t["name"]);
@@ -197,7 +217,7 @@ fn every_translated_query_gives_duckdbs_rows_on_spark() {
     s.ok(&["demo", "demo", "-q"]);
     let demo = s.path().join("demo");
     s.ok(&["-w", demo.to_str().unwrap(), "score", "--as-of", "2024-10-01", "-q"]);
-    let on_demo = on_spark(&s, &demo, "2024-10-01", "demo");
+    let demo = prepare(&s, &demo, "2024-10-01", "demo");
 
     s.ok(&["generate", "--customers", "2000", "--seed", "19", "--out", "gen", "-q"]);
     s.ok(&["init", "shop", "-q"]);
@@ -207,6 +227,91 @@ fn every_translated_query_gives_duckdbs_rows_on_spark() {
         serde_json::from_str(&std::fs::read_to_string(s.path().join("gen/truth.json")).unwrap()).unwrap();
     let end = truth["end"].as_str().map(str::to_string).unwrap_or_else(|| "2024-12-31".into());
     s.ok(&["-w", shop.to_str().unwrap(), "score", "--as-of", &end, "-q"]);
-    let on_shop = on_spark(&s, &shop, &end, "generated");
+    let shop = prepare(&s, &shop, &end, "generated");
+    // One Spark session for both shops (starting one takes most of a minute).
+    run_job(&[&demo, &shop]);
+    let on_demo = compare(&s, &demo);
+    let on_shop = compare(&s, &shop);
     assert_eq!(on_demo, on_shop, "the same queries run on both shops");
+}
+
+#[test]
+fn export_parquet_writes_every_row_partitions_orders_by_month_and_guards_the_folder() {
+    let s = Scudo::new();
+    s.ok(&["demo", "demo", "-q"]);
+    let w = s.path().join("demo");
+    let w = w.to_str().unwrap();
+    let out = s.path().join("export");
+    let r = s.ok(&["-w", w, "export", "parquet", out.to_str().unwrap()]);
+    assert!(r.stderr.contains("manifest.json"), "{}", r.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["settings"]["currency"], "USD");
+    assert_eq!(manifest["settings"]["health"]["lost_days"], 180);
+    let tables = manifest["tables"].as_array().unwrap();
+    let orders = tables.iter().find(|t| t["name"] == "orders").unwrap();
+    assert_eq!(orders["rows"], 57, "the demo's 57 orders");
+    assert!(orders["columns"].as_array().unwrap().iter().any(|c| c["name"] == "local_at" && c["type"] == "TIMESTAMP"));
+    // Hive-style months, and every row in the files, counted independently of the manifest.
+    let mut rows = 0;
+    for month in std::fs::read_dir(out.join("orders")).unwrap() {
+        let month = month.unwrap().path();
+        let name = month.file_name().unwrap().to_string_lossy().to_string();
+        assert!(name.starts_with("month=20") && name.len() == "month=2024-09".len(), "{name}");
+        let got = spark_rows(&month);
+        // Each file holds only its month's orders.
+        for r in &got {
+            assert!(r["local_at"].as_str().unwrap().starts_with(&name[6..]), "{name}: {r:?}");
+        }
+        rows += got.len();
+    }
+    assert_eq!(rows, 57);
+    let customers = spark_rows(&out.join("customers"));
+    assert_eq!(customers.len(), 10);
+    // Money keeps its cents.
+    let summary = spark_rows(&out.join("customer_summary"));
+    let revenue: f64 = summary.iter().map(|r| r["revenue"].as_f64().unwrap_or(0.0)).sum();
+    assert!((revenue - 28050.0).abs() < 0.005, "{revenue}");
+    // Secrets and messages are not exported, and the manifest says why.
+    assert!(!out.join("api_tokens").exists() && !out.join("outbox").exists());
+    assert!(manifest["left_out"].as_array().unwrap().iter().any(|t| t["table"] == "api_tokens"));
+
+    // An export is replaced only with --force; a folder that is not an export never.
+    let again = s.run(&["-w", w, "export", "parquet", out.to_str().unwrap()]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    s.ok(&["-w", w, "export", "parquet", out.to_str().unwrap(), "--force", "-q"]);
+    let other = s.path().join("mine");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep me").unwrap();
+    let refused = s.run(&["-w", w, "export", "parquet", other.to_str().unwrap(), "--force"]);
+    assert_ne!(refused.code, 0);
+    assert_eq!(std::fs::read_to_string(other.join("notes.txt")).unwrap(), "keep me");
+}
+
+#[test]
+fn sql_prints_one_query_for_spark_with_its_macros_inlined_and_parameters_bound() {
+    let s = Scudo::new();
+    s.ok(&["demo", "demo", "-q"]);
+    let w = s.path().join("demo");
+    let w = w.to_str().unwrap();
+    let r = s.ok(&["-w", w, "sql", "--dialect", "spark", "health.distribution", "--as-of", "2024-10-01"]);
+    let sql = r.stdout;
+    assert!(sql.starts_with("-- health.distribution:"), "{sql}");
+    assert!(sql.contains("CAST('2024-10-01' AS DATE)"), "{sql}");
+    assert!(!sql.contains('$') && !sql.to_lowercase().contains("customer_stages("), "{sql}");
+    assert!(sql.contains("FROM customer_summary"), "the tables by their own names:\n{sql}");
+    let r = s.ok(&[
+        "-w", w, "sql", "--dialect", "spark", "models.summary", "--param", "until=2024-06-30", "--param", "unit_days=7",
+    ]);
+    assert!(r.stdout.contains("min_by(") && r.stdout.contains("CAST(7.0 AS DOUBLE)"), "{}", r.stdout);
+
+    let missing = s.run(&["-w", w, "sql", "--dialect", "spark", "customers.orders"]);
+    assert_ne!(missing.code, 0);
+    assert!(missing.stderr.contains("--param customer_id"), "{}", missing.stderr);
+    let fuzzy = s.run(&["-w", w, "sql", "--dialect", "spark", "customers.search_more", "--param", "q=lisa"]);
+    assert_ne!(fuzzy.code, 0);
+    assert!(fuzzy.stderr.contains("Jaro-Winkler"), "{}", fuzzy.stderr);
+    let macro_file = s.run(&["-w", w, "sql", "--dialect", "spark", "health.stages"]);
+    assert!(macro_file.stderr.contains("inlined"), "{}", macro_file.stderr);
 }

@@ -27,8 +27,8 @@ pub mod rates;
 pub mod report;
 pub mod schedule;
 pub mod score;
-pub mod sql;
 pub mod serve;
+pub mod sql;
 
 use anyhow::Result;
 use chrono::NaiveDate;

@@ -103,7 +103,8 @@ pub fn run(args: &ExportParquetArgs, g: &GlobalArgs) -> Result<Exit> {
             // No rows: one empty file, so that the table and its columns exist for the reader.
             let path = args.dir.join(name).join("part-0.parquet");
             let mut file = ParquetFile::new(&path);
-            let schema = store.arrow_each(&format!("SELECT * FROM {name} LIMIT 0"), &[], name, |s, b| file.write(s, &b))?;
+            let schema =
+                store.arrow_each(&format!("SELECT * FROM {name} LIMIT 0"), &[], name, |s, b| file.write(s, &b))?;
             file.finish(&schema)?;
         }
         tables.push(describe(&store, name, rows, Some(months.rows.len()))?);
@@ -140,7 +141,8 @@ pub fn run(args: &ExportParquetArgs, g: &GlobalArgs) -> Result<Exit> {
         "left_out": LEFT_OUT.iter().map(|(t, why)| serde_json::json!({"table": t, "reason": why})).collect::<Vec<_>>(),
     });
     let path = args.dir.join("manifest.json");
-    std::fs::write(&path, output::json::to_string(&manifest)).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, output::json::to_string(&manifest))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     if !g.quiet {
         let rows: u64 = manifest["tables"].as_array().into_iter().flatten().filter_map(|t| t["rows"].as_u64()).sum();
         eprintln!(

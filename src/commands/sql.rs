@@ -41,7 +41,8 @@ pub fn run(args: &SqlArgs, g: &GlobalArgs) -> Result<Exit> {
         if q.is_macro {
             return Err(user(format!("`{name}` is a table macro: it is inlined into the queries that read it")));
         }
-        let params = bound(q, &standard, &args.params, None)?;
+        let params = bound(q, &standard, &args.params, None)
+            .map_err(|e| user(format!("{}: {}", q.location(), why_not(&translator, q, &standard, &e))))?;
         let sql = translator.translate(&q.sql, &params).map_err(|e| user(format!("{}: {e}", q.location())))?;
         output::emit(&format!("{}{sql}", header(q, &params)))?;
         return Ok(Exit::Ok);
@@ -55,17 +56,7 @@ pub fn run(args: &SqlArgs, g: &GlobalArgs) -> Result<Exit> {
         let params = match bound(q, &standard, &args.params, Some(&as_of_text)) {
             Ok(p) => p,
             Err(e) => {
-                // A query that could not run on Spark anyway says so, rather than asking for a value.
-                let placeholders: Vec<(String, Param)> = standard
-                    .iter()
-                    .cloned()
-                    .chain(q.params.iter().map(|p| (p.name.clone(), Param::Null)))
-                    .collect();
-                let reason = match translator.translate(&q.sql, &placeholders) {
-                    Err(unportable) => unportable.0,
-                    Ok(_) => format!("{e:#}"),
-                };
-                skipped.push(serde_json::json!({"id": q.id, "reason": reason}));
+                skipped.push(serde_json::json!({"id": q.id, "reason": why_not(&translator, q, &standard, &e)}));
                 continue;
             }
         };
@@ -94,7 +85,8 @@ pub fn run(args: &SqlArgs, g: &GlobalArgs) -> Result<Exit> {
         "skipped": skipped,
     });
     let path = dir.join("queries.json");
-    std::fs::write(&path, output::json::to_string(&manifest)).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, output::json::to_string(&manifest))
+        .with_context(|| format!("cannot write {}", path.display()))?;
     if !g.quiet {
         eprintln!(
             "wrote {} as Spark SQL to {} (queries.json lists them with their parameters)",
@@ -144,6 +136,17 @@ fn bound(
     Ok(out)
 }
 
+/// Why `q` cannot be written: what has no Spark spelling when there is such a thing (asking for a
+/// parameter value would be pointless), else `missing` (a parameter without a value).
+fn why_not(translator: &Translator, q: &QueryFile, standard: &[(String, Param)], missing: &anyhow::Error) -> String {
+    let placeholders: Vec<(String, Param)> =
+        standard.iter().cloned().chain(q.params.iter().map(|p| (p.name.clone(), Param::Null))).collect();
+    match translator.translate(&q.sql, &placeholders) {
+        Err(unportable) => unportable.0,
+        Ok(_) => format!("{missing:#}"),
+    }
+}
+
 fn text(p: &Param) -> String {
     match p {
         Param::Text(s) => s.clone(),
@@ -156,7 +159,8 @@ fn text(p: &Param) -> String {
 
 fn header(q: &QueryFile, params: &[(String, Param)]) -> String {
     let values: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", text(v))).collect();
-    let mut h = format!("-- {}: {}\n-- Spark SQL from {} (scudo sql --dialect spark)", q.id, q.description, q.location());
+    let mut h =
+        format!("-- {}: {}\n-- Spark SQL from {} (scudo sql --dialect spark)", q.id, q.description, q.location());
     if !values.is_empty() {
         h.push_str(&format!("\n-- parameters: {}", values.join(", ")));
     }

@@ -5,12 +5,12 @@
 use std::fs::File;
 use std::path::Path;
 
-use anyhow::{Context, Result};
-use duckdb::arrow::datatypes::SchemaRef;
-use duckdb::arrow::record_batch::RecordBatch;
 use ::parquet::arrow::ArrowWriter;
 use ::parquet::basic::Compression;
 use ::parquet::file::properties::WriterProperties;
+use anyhow::{Context, Result};
+use duckdb::arrow::datatypes::SchemaRef;
+use duckdb::arrow::record_batch::RecordBatch;
 
 /// One Parquet file being written; created at the first batch (or empty, at `finish`).
 pub struct ParquetFile {

@@ -247,10 +247,10 @@ fn top_order_by(toks: &[Tok]) -> Option<usize> {
         match t {
             Tok::Punct(p) if p == "(" => depth += 1,
             Tok::Punct(p) if p == ")" => depth -= 1,
-            Tok::Word(_) if depth == 0 && t.is_word("ORDER") => {
-                if next_sig(toks, j + 1).is_some_and(|k| toks[k].is_word("BY")) {
-                    return Some(j);
-                }
+            Tok::Word(_)
+                if depth == 0 && t.is_word("ORDER") && next_sig(toks, j + 1).is_some_and(|k| toks[k].is_word("BY")) =>
+            {
+                return Some(j);
             }
             _ => {}
         }
@@ -273,9 +273,9 @@ fn parse_macro(f: &QueryFile) -> Result<(String, Macro), Unportable> {
     let at = toks.iter().position(|t| t.is_word("MACRO")).ok_or_else(|| Unportable("no MACRO".into()))?;
     let name_at = next_sig(&toks, at + 1).ok_or_else(|| Unportable("no macro name".into()))?;
     let Tok::Word(name) = &toks[name_at] else { return Err(Unportable("no macro name".into())) };
-    let open = next_sig(&toks, name_at + 1).filter(|&o| toks[o].is_punct("(")).ok_or_else(|| {
-        Unportable(format!("{}: macro {name} has no parameter list", f.location()))
-    })?;
+    let open = next_sig(&toks, name_at + 1)
+        .filter(|&o| toks[o].is_punct("("))
+        .ok_or_else(|| Unportable(format!("{}: macro {name} has no parameter list", f.location())))?;
     let close = closing(&toks, open)?;
     let mut params = Vec::new();
     for arg in split_args(&toks[open + 1..close]) {
@@ -765,8 +765,14 @@ mod tests {
             ("SELECT a -- a comment with 'quotes'\nFROM t", "SELECT a \nFROM t"),
             ("SELECT strftime(d, '%-d %b %Y')", "SELECT date_format(d, 'd MMM yyyy')"),
             ("SELECT d - INTERVAL (CAST(i AS INTEGER)) MONTH", "SELECT d - make_ym_interval(0, CAST(i AS INTEGER))"),
-            ("SELECT * FROM s, range(0, s.n + 1) AS r(i)", "SELECT * FROM s, LATERAL explode(sequence(0, (s.n + 1) - 1)) AS r(i)"),
-            ("SELECT list_has_any(a, ['x']), array_to_string(l, ',')", "SELECT arrays_overlap(a, array('x')), array_join(l, ',')"),
+            (
+                "SELECT * FROM s, range(0, s.n + 1) AS r(i)",
+                "SELECT * FROM s, LATERAL explode(sequence(0, (s.n + 1) - 1)) AS r(i)",
+            ),
+            (
+                "SELECT list_has_any(a, ['x']), array_to_string(l, ',')",
+                "SELECT arrays_overlap(a, array('x')), array_join(l, ',')",
+            ),
         ];
         for (duck, want) in cases {
             assert_eq!(spark_of(duck).unwrap().trim_end(), want, "{duck}");

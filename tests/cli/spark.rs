@@ -132,10 +132,27 @@ fn prepare(s: &Scudo, ws: &Path, as_of: &str, tag: &'static str) -> Prepared {
     s.ok(&["-w", w, "export", "parquet", export.to_str().unwrap(), "-q"]);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(export.join("manifest.json")).unwrap()).unwrap();
-    assert!(export.join("orders").read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("month=")));
+    assert!(
+        export.join("orders").read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("month="))
+    );
     s.ok(&[
-        "-w", w, "sql", "--dialect", "spark", "--all", "--out", sql.to_str().unwrap(), "--as-of", as_of, "--param",
-        &format!("now={NOW}"), "-q",
+        "-w",
+        w,
+        "sql",
+        "--dialect",
+        "spark",
+        "--all",
+        "--out",
+        sql.to_str().unwrap(),
+        "--as-of",
+        as_of,
+        "--param",
+        &format!("now={NOW}"),
+        "-q",
     ]);
     let queries: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sql.join("queries.json")).unwrap()).unwrap();
@@ -189,7 +206,13 @@ fn compare(s: &Scudo, p: &Prepared) -> Vec<String> {
         let mut duck_rows: Vec<serde_json::Map<String, serde_json::Value>> =
             duck["rows"].as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect();
         let mut spark = spark_rows(&results.join(id));
-        assert_eq!(spark.len(), duck_rows.len(), "{tag} {id}: Spark gave {} rows, DuckDB {}", spark.len(), duck_rows.len());
+        assert_eq!(
+            spark.len(),
+            duck_rows.len(),
+            "{tag} {id}: Spark gave {} rows, DuckDB {}",
+            spark.len(),
+            duck_rows.len()
+        );
         if let Some(first) = spark.first() {
             let names: Vec<&String> = first.keys().collect();
             assert_eq!(names, columns.iter().collect::<Vec<_>>(), "{tag} {id}: columns");
@@ -198,7 +221,12 @@ fn compare(s: &Scudo, p: &Prepared) -> Vec<String> {
         duck_rows.sort_by_cached_key(|r| key(r, &columns));
         for (i, (a, b)) in spark.iter().zip(&duck_rows).enumerate() {
             for c in &columns {
-                assert!(same(&a[c], &b[c]), "{tag} {id} row {i} column {c}: Spark {} DuckDB {}\n{a:?}\n{b:?}", a[c], b[c]);
+                assert!(
+                    same(&a[c], &b[c]),
+                    "{tag} {id} row {i} column {c}: Spark {} DuckDB {}\n{a:?}\n{b:?}",
+                    a[c],
+                    b[c]
+                );
             }
         }
         compared.push(id.to_string());
@@ -302,7 +330,16 @@ fn sql_prints_one_query_for_spark_with_its_macros_inlined_and_parameters_bound()
     assert!(!sql.contains('$') && !sql.to_lowercase().contains("customer_stages("), "{sql}");
     assert!(sql.contains("FROM customer_summary"), "the tables by their own names:\n{sql}");
     let r = s.ok(&[
-        "-w", w, "sql", "--dialect", "spark", "models.summary", "--param", "until=2024-06-30", "--param", "unit_days=7",
+        "-w",
+        w,
+        "sql",
+        "--dialect",
+        "spark",
+        "models.summary",
+        "--param",
+        "until=2024-06-30",
+        "--param",
+        "unit_days=7",
     ]);
     assert!(r.stdout.contains("min_by(") && r.stdout.contains("CAST(7.0 AS DOUBLE)"), "{}", r.stdout);
 

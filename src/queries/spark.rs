@@ -30,8 +30,10 @@ pub const REWRITES: &[(&str, &str)] = &[
     ("date_diff('day', a, b)", "datediff(DAY, a, b)"),
     ("CAST(x AS VARCHAR), x::VARCHAR, TEXT", "STRING"),
     ("regexp_full_match(s, p)", "s RLIKE '^(?:p)$'"),
-    ("list(DISTINCT x ORDER BY x), list(DISTINCT x)", "array_sort(collect_set(x)), collect_set(x)"),
-    ("list(x)", "collect_list(x)"),
+    (
+        "list(DISTINCT x ORDER BY x), list(DISTINCT x), list(x)",
+        "array_sort(collect_set(x)), collect_set(x), collect_list(x), each NULL over no values (as list())",
+    ),
     ("list_sort(l)", "array_sort(l)"),
     ("string_agg(x, sep ORDER BY y)", "listagg(x, sep) WITHIN GROUP (ORDER BY y)"),
     ("unnest(range(a, b))", "explode(sequence(a, b - 1))"),
@@ -650,12 +652,21 @@ fn rewrite_call(
                 None => (arg.clone(), None),
             };
             let value = if distinct { trim(&value[1..]) } else { value };
+            // DuckDB's list() of no values is NULL, Spark's collect_list() an empty array.
+            let or_null = |agg: Vec<Tok>| {
+                let mut v = words("CASE WHEN ");
+                v.extend(call("count", &[value.clone()]));
+                v.extend(words(" > 0 THEN "));
+                v.extend(agg);
+                v.extend(words(" END"));
+                v
+            };
             match (distinct, order) {
                 (true, Some(o)) if render(&o) == render(&value) => {
-                    Some(call("array_sort", &[call("collect_set", &[value])]))
+                    Some(or_null(call("array_sort", &[call("collect_set", &[value.clone()])])))
                 }
-                (true, None) => Some(call("collect_set", &[value])),
-                (false, None) => Some(call("collect_list", &[value])),
+                (true, None) => Some(or_null(call("collect_set", &[value.clone()]))),
+                (false, None) => Some(or_null(call("collect_list", &[value.clone()]))),
                 (_, Some(_)) => {
                     return Err(Unportable(
                         "ORDER BY inside list(); sort the result, or use list(DISTINCT x ORDER BY x)".into(),
@@ -753,8 +764,11 @@ mod tests {
             ("SELECT date_diff('day', a, b)", "SELECT datediff(DAY, a, b)"),
             ("SELECT x::VARCHAR, CAST(y AS VARCHAR) AS text", "SELECT x::STRING, CAST(y AS STRING) AS text"),
             ("SELECT regexp_full_match(s, '[0-9]+')", "SELECT (s RLIKE '^(?:[0-9]+)$')"),
-            ("SELECT list(DISTINCT c ORDER BY c)", "SELECT array_sort(collect_set(c))"),
-            ("SELECT list(DISTINCT c), list(c)", "SELECT collect_set(c), collect_list(c)"),
+            ("SELECT list(DISTINCT c ORDER BY c)", "SELECT CASE WHEN count(c) > 0 THEN array_sort(collect_set(c)) END"),
+            (
+                "SELECT list(DISTINCT c), list(c)",
+                "SELECT CASE WHEN count(c) > 0 THEN collect_set(c) END, CASE WHEN count(c) > 0 THEN collect_list(c) END",
+            ),
             ("SELECT string_agg(a, ', ' ORDER BY a)", "SELECT listagg(a, ', ') WITHIN GROUP (ORDER BY a)"),
             ("SELECT unnest(range(0, n + 1)) AS k", "SELECT explode(sequence(0, (n + 1) - 1)) AS k"),
             ("SELECT u.c FROM t, unnest(t.l) AS u(c)", "SELECT u.c FROM t, LATERAL explode(t.l) AS u(c)"),

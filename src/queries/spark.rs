@@ -655,7 +655,7 @@ fn rewrite_call(
             // DuckDB's list() of no values is NULL, Spark's collect_list() an empty array.
             let or_null = |agg: Vec<Tok>| {
                 let mut v = words("CASE WHEN ");
-                v.extend(call("count", &[value.clone()]));
+                v.extend(call("count", std::slice::from_ref(&value)));
                 v.extend(words(" > 0 THEN "));
                 v.extend(agg);
                 v.extend(words(" END"));
@@ -663,10 +663,10 @@ fn rewrite_call(
             };
             match (distinct, order) {
                 (true, Some(o)) if render(&o) == render(&value) => {
-                    Some(or_null(call("array_sort", &[call("collect_set", &[value.clone()])])))
+                    Some(or_null(call("array_sort", &[call("collect_set", std::slice::from_ref(&value))])))
                 }
-                (true, None) => Some(or_null(call("collect_set", &[value.clone()]))),
-                (false, None) => Some(or_null(call("collect_list", &[value.clone()]))),
+                (true, None) => Some(or_null(call("collect_set", std::slice::from_ref(&value)))),
+                (false, None) => Some(or_null(call("collect_list", std::slice::from_ref(&value)))),
                 (_, Some(_)) => {
                     return Err(Unportable(
                         "ORDER BY inside list(); sort the result, or use list(DISTINCT x ORDER BY x)".into(),

@@ -30,6 +30,6 @@ SELECT
     count(*) FILTER (WHERE stage = 'Dormant') AS dormant,
     any_value(pk.revenue) AS revenue,
     any_value(pk.orders) AS orders,
-    CASE WHEN any_value(pk.orders) > 0 THEN round(any_value(pk.revenue) / any_value(pk.orders), 2) ELSE 0 END::DECIMAL(18,2) AS average_order_value,
-    round(100.0 * count(*) FILTER (WHERE s.orders >= 2) / greatest(count(*) FILTER (WHERE s.orders >= 1), 1), 1) AS repeat_purchase_rate
+    CASE WHEN any_value(pk.orders) > 0 THEN round(CAST(any_value(pk.revenue) AS DOUBLE) / any_value(pk.orders), 2) ELSE 0 END::DECIMAL(18,2) AS average_order_value,
+    round(100 * CAST(count(*) FILTER (WHERE s.orders >= 2) AS DOUBLE) / greatest(count(*) FILTER (WHERE s.orders >= 1), 1), 1) AS repeat_purchase_rate
 FROM s, pk;

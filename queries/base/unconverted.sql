@@ -5,7 +5,7 @@
 --   orders       how many purchases are left out
 --   currencies   their currencies, e.g. [GBP, INR]
 -- `scudo rates import FILE` brings the rates; every view prints this as a note when orders > 0.
-SELECT count(*) AS orders, list(DISTINCT currency ORDER BY currency) AS currencies
+SELECT count(*) AS orders, list_sort(list(DISTINCT currency)) AS currencies
 FROM orders
 WHERE status IN ('completed', 'partially_refunded', 'refunded') AND value IS NULL
   AND local_at < CAST($as_of AS DATE) + INTERVAL 1 DAY;

@@ -5,7 +5,7 @@
 --   order_id, order_number, total, refunded_total, net_total
 --   problem       what does not add up
 -- The amounts alone are scanned first; ids and numbers (long text) are read only for the rows found.
-WITH bad AS MATERIALIZED (
+WITH bad AS (
     SELECT rowid AS r FROM orders
     WHERE total < 0 OR refunded_total < 0 OR refunded_total > total OR net_total <> total - refunded_total
 )

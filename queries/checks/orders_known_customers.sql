@@ -4,7 +4,7 @@
 -- columns:
 --   order_id, order_number, customer_id, ordered_at
 -- The customer ids alone are compared first; the rest is read only for the orders found.
-WITH bad AS MATERIALIZED (
+WITH bad AS (
     SELECT o.rowid AS r FROM orders o
     WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = o.customer_id)
 )

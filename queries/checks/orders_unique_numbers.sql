@@ -9,7 +9,7 @@
 
 -- Every import notes the numbers its orders share with another order (order_number_clashes);
 -- grouping all orders here instead takes seconds at ten million orders.
-SELECT o.source, o.order_number, count(*) AS orders, list(o.order_id ORDER BY o.order_id) AS order_ids
+SELECT o.source, o.order_number, count(*) AS orders, list_sort(list(o.order_id)) AS order_ids
 FROM orders o
 SEMI JOIN order_number_clashes c ON c.source = o.source AND c.order_number = o.order_number
 GROUP BY o.source, o.order_number

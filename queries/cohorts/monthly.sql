@@ -40,8 +40,8 @@ SELECT
     g.cohort_size,
     g.k AS months_since_first,
     COALESCE(a.active_customers, 0) AS active_customers,
-    round(100.0 * COALESCE(a.active_customers, 0) / g.cohort_size, 1) AS retention_pct,
-    round(sum(COALESCE(a.revenue, 0)) OVER (PARTITION BY g.cohort ORDER BY g.k) / g.cohort_size, 2)::DECIMAL(18,2) AS cumulative_revenue_per_customer
+    round(100 * CAST(COALESCE(a.active_customers, 0) AS DOUBLE) / g.cohort_size, 1) AS retention_pct,
+    round(CAST(sum(COALESCE(a.revenue, 0)) OVER (PARTITION BY g.cohort ORDER BY g.k) AS DOUBLE) / g.cohort_size, 2)::DECIMAL(18,2) AS cumulative_revenue_per_customer
 FROM grid g
 LEFT JOIN activity a ON a.cohort = g.cohort AND a.k = g.k
 ORDER BY g.cohort, g.k;

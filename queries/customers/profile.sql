@@ -13,7 +13,7 @@ WITH st AS (
     SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := at_risk_gap_factor)
     WHERE customer_id = id
 ),
-o AS MATERIALIZED (
+o AS (
     SELECT * FROM orders
     WHERE customer_id = id AND status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
       AND local_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
@@ -39,7 +39,7 @@ SELECT
     c.created_at AS customer_since, c.accepts_marketing, c.tags,
     (SELECT list(DISTINCT source ORDER BY source) FROM customer_sources WHERE customer_id = id) AS sources,
     st.stage, st.orders, st.revenue,
-    CASE WHEN st.orders > 0 THEN round(st.revenue / st.orders, 2) END::DECIMAL(18,2) AS average_order_value,
+    CASE WHEN st.orders > 0 THEN round(CAST(st.revenue AS DOUBLE) / st.orders, 2) END::DECIMAL(18,2) AS average_order_value,
     st.first_order_at, st.last_order_at, st.days_since_last_order, st.days_since_first_order, st.typical_gap_days,
     (SELECT channel FROM ch) AS preferred_channel,
     round(100.0 * (SELECT n FROM ch) / NULLIF(st.orders, 0))::INTEGER AS preferred_channel_pct,

@@ -18,6 +18,6 @@ SELECT
     stages.stage,
     COALESCE(s.customers, 0) AS customers,
     COALESCE(s.revenue, 0)::DECIMAL(18,2) AS revenue,
-    CASE WHEN s.customers > 0 THEN round(s.revenue / s.customers, 2) ELSE 0 END::DECIMAL(18,2) AS average_revenue
+    CASE WHEN s.customers > 0 THEN round(CAST(s.revenue AS DOUBLE) / s.customers, 2) ELSE 0 END::DECIMAL(18,2) AS average_revenue
 FROM stages LEFT JOIN s USING (stage)
 ORDER BY stages.stage_order;

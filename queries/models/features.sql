@@ -40,8 +40,8 @@ SELECT
     CASE WHEN orders > 1 THEN round(date_diff('day', CAST(first_at AS DATE), CAST(last_at AS DATE)) / (orders - 1))::BIGINT END AS typical_gap_days,
     CASE WHEN orders >= 4 AND early_orders > 0 THEN late_orders / early_orders END::DOUBLE AS frequency_ratio,
     CASE WHEN early_orders > 0 AND late_orders > 0 AND orders >= 4 AND early_spend > 0
-         THEN (late_spend / late_orders) / (early_spend / early_orders) END::DOUBLE AS spend_ratio,
-    CASE WHEN orders >= 2 AND COALESCE(early_spend, 0) > 0 THEN COALESCE(late_spend, 0) / early_spend END::DOUBLE AS spend_rate_ratio,
+         THEN (CAST(late_spend AS DOUBLE) / late_orders) / (CAST(early_spend AS DOUBLE) / early_orders) END::DOUBLE AS spend_ratio,
+    CASE WHEN orders >= 2 AND COALESCE(early_spend, 0) > 0 THEN CAST(COALESCE(late_spend, 0) AS DOUBLE) / early_spend END::DOUBLE AS spend_rate_ratio,
     (discounted / orders)::DOUBLE AS discount_share
 FROM halves
 ORDER BY customer_id;

@@ -42,6 +42,6 @@ SELECT
     x::DOUBLE AS x,
     date_diff('day', first_day, last_day) / CAST($unit_days AS DOUBLE) AS t_x,
     date_diff('day', first_day, CAST($until AS DATE)) / CAST($unit_days AS DOUBLE) AS "T",
-    CASE WHEN x > 0 THEN ((total - first_value) / x)::DOUBLE END AS m
+    CASE WHEN x > 0 THEN CAST(total - first_value AS DOUBLE) / x END AS m
 FROM s
 ORDER BY customer_id;

@@ -30,4 +30,4 @@ SELECT
 FROM customer_stages($as_of, $currency, $at_risk_days, $dormant_days, $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)
 WHERE stage = 'At-Risk'
 ORDER BY revenue DESC, customer_id
-LIMIT CASE WHEN CAST($limit AS BIGINT) = 0 THEN NULL ELSE CAST($limit AS BIGINT) END;
+LIMIT CASE WHEN CAST($limit AS INTEGER) = 0 THEN NULL ELSE CAST($limit AS INTEGER) END;

@@ -27,9 +27,9 @@ SELECT
     s.kind,
     COALESCE(p.customers, 0) AS customers,
     COALESCE(p.revenue, 0)::DECIMAL(18,2) AS revenue,
-    COALESCE(round(p.revenue / NULLIF(p.orders, 0), 2), 0)::DECIMAL(18,2) AS average_order_value,
+    COALESCE(round(CAST(p.revenue AS DOUBLE) / NULLIF(p.orders, 0), 2), 0)::DECIMAL(18,2) AS average_order_value,
     COALESCE(round(p.orders / NULLIF(p.customers, 0), 2), 0)::DOUBLE AS orders_per_customer,
-    COALESCE(round(100.0 * p.at_risk / NULLIF(p.customers, 0), 1), 0)::DOUBLE AS at_risk_pct
+    COALESCE(round(100 * CAST(p.at_risk AS DOUBLE) / NULLIF(p.customers, 0), 1), 0)::DOUBLE AS at_risk_pct
 FROM segments s
 LEFT JOIN per_segment p ON p.segment_id = s.segment_id
 ORDER BY revenue DESC, s.name;

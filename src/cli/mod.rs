@@ -138,6 +138,9 @@ pub enum Command {
     /// List, show, run and create the SQL queries (built-in and the workspace's own)
     #[command(subcommand)]
     Query(QueryCommand),
+    /// A query in another engine's SQL (Spark): table macros inlined, parameters bound as literals
+    #[command(after_help = SQL_AFTER_HELP)]
+    Sql(SqlArgs),
     /// Exchange rates: import the ECB's reference rates or your own, and see what is known
     #[command(subcommand)]
     Rates(RatesCommand),
@@ -187,6 +190,44 @@ pub enum Command {
     /// `scudo NAME ARGS…` runs `scudo-NAME ARGS…` from PATH when NAME is not a command of its own
     #[command(external_subcommand)]
     External(Vec<OsString>),
+}
+
+const SQL_AFTER_HELP: &str = "\
+The tables are read by their own names (customers, orders, order_items, customer_summary, …), as
+`scudo export parquet DIR` writes them. Queries that have no faithful Spark spelling (fuzzy search)
+are listed by --all with the reason, never dropped silently. docs/queries.md lists the rewrites.
+Examples:
+  scudo sql --dialect spark health.distribution --as-of 2024-10-01
+  scudo sql --dialect spark models.summary --param until=2024-10-01 --param unit_days=7
+  scudo sql --dialect spark --all --out spark-sql/";
+
+/// Engines `scudo sql` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dialect {
+    /// Apache Spark SQL (4.x)
+    Spark,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// Query id, e.g. health.distribution
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub name: Option<String>,
+    /// The engine to write SQL for
+    #[arg(long, value_enum)]
+    pub dialect: Dialect,
+    /// Every query (built-in and the workspace's), one file each in --out, with queries.json
+    /// (parameters bound, queries skipped and why)
+    #[arg(long, requires = "out")]
+    pub all: bool,
+    /// The folder --all writes to
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// A parameter value, NAME=VALUE (repeatable); overrides the standard ones
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
 }
 
 const AUTOMATION_AFTER_HELP: &str = "\
@@ -789,6 +830,19 @@ pub enum ExportCommand {
     /// `scudo score` run; stage and RFM on --as-of when never scored), as CSV in the columns the
     /// CRM's importer expects
     Customers(ExportCustomersArgs),
+    /// The canonical model and the derived tables as Parquet, orders and items partitioned by
+    /// month (Hive-style), with a manifest of tables, columns, row counts and the workspace's
+    /// settings: for Spark or any other engine (docs/scale-out.md)
+    Parquet(ExportParquetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportParquetArgs {
+    /// The folder to write (created; must be empty or missing unless --force)
+    pub dir: PathBuf,
+    /// Replace a folder that already holds an export
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,10 @@ use crate::output::{self, export::Target};
 use crate::store::Param;
 
 pub fn run(cmd: &ExportCommand, g: &GlobalArgs) -> Result<Exit> {
-    let ExportCommand::Customers(args) = cmd;
+    let args = match cmd {
+        ExportCommand::Customers(args) => args,
+        ExportCommand::Parquet(args) => return super::parquet::run(args, g),
+    };
     let a = Analysis::open(g, args.as_of.as_of)?;
     let segment = args.segment.clone().unwrap_or_default();
     if !segment.is_empty() {

@@ -21,6 +21,7 @@ pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
 pub mod mrr;
+pub mod parquet;
 pub mod privacy;
 pub mod query;
 pub mod rates;
@@ -28,6 +29,7 @@ pub mod report;
 pub mod schedule;
 pub mod score;
 pub mod serve;
+pub mod sql;
 
 use anyhow::Result;
 use chrono::NaiveDate;
@@ -50,6 +52,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Ingest(a) => ingest::run(a, g),
         Command::Check(c) => check::run(c, g),
         Command::Query(q) => query::run(q, g),
+        Command::Sql(a) => sql::run(a, g),
         Command::Rates(r) => rates::run(r, g),
         Command::Kpis(a) => analytics::kpis(a, g),
         Command::Health(a) => analytics::health(a, g),

@@ -14,6 +14,7 @@ pub mod json;
 pub mod junit;
 pub mod mrr;
 pub mod ops;
+pub mod parquet;
 pub mod privacy;
 pub mod rates;
 pub mod scores;

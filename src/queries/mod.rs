@@ -8,6 +8,7 @@
 pub mod dashboard;
 pub mod scores;
 pub mod search;
+pub mod spark;
 
 use std::path::{Path, PathBuf};
 

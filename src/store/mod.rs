@@ -5,6 +5,7 @@
 //! [`load`], questions through [`Store::query`], whose parameters are always bound.
 
 pub mod access;
+mod arrow;
 pub mod automations;
 pub mod calendar;
 pub mod cell;

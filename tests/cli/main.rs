@@ -31,3 +31,4 @@ mod scale;
 mod scores;
 mod serve;
 mod smtp;
+mod spark;

@@ -66,6 +66,8 @@ pub fn run(args: &ServeArgs, g: &GlobalArgs) -> Result<Exit> {
             })
         });
         let result = server::serve(state, listener).await;
+        // Close the database before the process exits (owner::stop says why).
+        tokio::task::spawn_blocking(|| crate::server::owner::stop(std::time::Duration::from_secs(30))).await.ok();
         if let Some(s) = scheduler {
             s.abort();
         }

@@ -36,6 +36,8 @@ pub enum Msg {
     },
     /// Compute the common answers ahead (api::warm).
     Warm,
+    /// The server is stopping: close the database and end the thread (see [`stop`]).
+    Stop,
 }
 
 /// Why a job could not read the database.
@@ -160,8 +162,27 @@ pub fn start(ws: Workspace, thresholds: Vec<f64>, notify: Arc<dyn Notify>) -> Re
     };
     let first = owner.reload(false)?;
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new().name("scudo-db".into()).spawn(move || run(owner, rx, notify))?;
+    let thread = std::thread::Builder::new().name("scudo-db".into()).spawn(move || run(owner, rx, notify))?;
+    *DB_THREAD.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx.clone(), thread));
     Ok((tx, first.tokens))
+}
+
+/// The database thread and a way to reach it, for [`stop`].
+static DB_THREAD: std::sync::Mutex<Option<(Sender<Msg>, std::thread::JoinHandle<()>)>> = std::sync::Mutex::new(None);
+
+/// Closes the database and waits (up to `wait`) for the database thread to end: the process must
+/// not exit while that thread is inside DuckDB, whose static state exit tears down (a crash on
+/// SIGTERM otherwise). Jobs already queued finish first.
+pub fn stop(wait: Duration) {
+    let Some((tx, thread)) = DB_THREAD.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+    let _ = tx.send(Msg::Stop);
+    let until = Instant::now() + wait;
+    while !thread.is_finished() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    if thread.is_finished() {
+        let _ = thread.join();
+    }
 }
 
 pub use crate::store::access::TokenRow;
@@ -189,7 +210,7 @@ fn run(mut owner: Owner, rx: Receiver<Msg>, notify: Arc<dyn Notify>) {
                     owner.waiting_reopen = true;
                 }
             }
-            Err(RecvTimeoutError::Disconnected) => return,
+            Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
                 // A writer that died without handing the database back.
                 if owner.lent.as_ref().is_some_and(|l| !crate::store::owner::alive(l.0)) {

@@ -90,14 +90,4 @@ int scudo_install_encryption(duckdb_database db) {
 		return 2;
 	}
 }
-
-// Fills `len` bytes from the module's generator, for a self-test.
-int scudo_encryption_random(unsigned char *out, size_t len) {
-	try {
-		FillFromOs(out, len);
-		return 0;
-	} catch (...) {
-		return 1;
-	}
-}
 }

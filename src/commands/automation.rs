@@ -108,6 +108,11 @@ fn history(g: &GlobalArgs, name: Option<&str>, limit: usize, format: Format) -> 
 /// (same period: the outbox keys make it send only what was not sent), catch up missed runs.
 fn resume(g: &GlobalArgs) -> Result<Exit> {
     let ws = Workspace::discover(g.workspace.as_deref())?;
+    // Look first, read-only: a running `scudo serve` shares the database with readers, and lends
+    // it to a writer only when there is something to write.
+    if !resume_has_work(&ws)? {
+        return Ok(Exit::Ok);
+    }
     let mut store = open(&ws)?;
     let smtp = if ws.settings.smtp.host.trim().is_empty() {
         None
@@ -177,8 +182,23 @@ fn resume(g: &GlobalArgs) -> Result<Exit> {
 /// whose `when` query (with no other trigger) returns rows, once per day.
 fn poll(g: &GlobalArgs) -> Result<Exit> {
     let ws = Workspace::discover(g.workspace.as_deref())?;
-    let mut store = open(&ws)?;
+    // Decide read-only (shared with a running server); borrow the database only to run.
+    let due = poll_due(&ws, &Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)?)?;
+    for (def, trigger, period) in due {
+        let tz = def.zone(ws.settings.timezone()?);
+        let now = Utc::now();
+        let as_of = ws.settings.pinned_as_of()?.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
+        let req = Request { trigger: trigger.into(), period, period_at: now, as_of, dry_run: false };
+        let report = automate::run::execute(open(&ws)?, &ws, &def, &req, g.quiet)?;
+        summary(&report, g.quiet);
+    }
+    Ok(Exit::Ok)
+}
+
+/// The polled automations that would run now: (automation, trigger, period).
+fn poll_due(ws: &Workspace, store: &Store) -> Result<Vec<(AutomationDef, &'static str, String)>> {
     let (imports, scores) = store.change_marks()?;
+    let mut due = Vec::new();
     for def in ws.settings.automation.iter().filter(|a| a.enabled && a.cron.is_none()) {
         let tz = def.zone(ws.settings.timezone()?);
         let (trigger, period) = match def.after.as_deref() {
@@ -200,20 +220,40 @@ fn poll(g: &GlobalArgs) -> Result<Exit> {
             && let Some(w) = &def.when
         {
             let catalog = crate::queries::Catalog::load(Some(&ws.queries_dir()))?;
-            let as_of = super::as_of(None, &ws)?;
-            let ctx = crate::queries::QueryContext::new(&store, as_of, ws.settings.health.clone())?;
-            if catalog.run_with(&store, &automate::run::query_id(w), &ctx, &[])?.rows.is_empty() {
+            let as_of = super::as_of(None, ws)?;
+            let ctx = crate::queries::QueryContext::new(store, as_of, ws.settings.health.clone())?;
+            if catalog.run_with(store, &automate::run::query_id(w), &ctx, &[])?.rows.is_empty() {
                 continue;
             }
         }
-        let now = Utc::now();
-        let as_of = ws.settings.pinned_as_of()?.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
-        let req = Request { trigger: trigger.into(), period, period_at: now, as_of, dry_run: false };
-        let report = automate::run::execute(store, &ws, def, &req, g.quiet)?;
-        summary(&report, g.quiet);
-        store = open(&ws)?;
+        due.push((def.clone(), trigger, period));
     }
-    Ok(Exit::Ok)
+    Ok(due)
+}
+
+/// Whether `resume` has anything to do: a hand-over to resolve, a message the outbox can send, a
+/// run a crash interrupted, or a missed run to catch up.
+fn resume_has_work(ws: &Workspace) -> Result<bool> {
+    let store = Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)?;
+    if std::fs::metadata(store.handover_journal()).is_ok_and(|m| m.len() > 0) {
+        return Ok(true);
+    }
+    let smtp = !ws.settings.smtp.host.trim().is_empty();
+    if store.outbox_due()?.iter().any(|m| smtp || m.kind == "webhook") {
+        return Ok(true);
+    }
+    if !store.automation_runs_unfinished()?.is_empty() {
+        return Ok(true);
+    }
+    let now = Utc::now();
+    for def in ws.settings.automation.iter().filter(|a| a.enabled) {
+        let Some(s) = automate::schedule(def, ws)? else { continue };
+        let Some((last, _)) = store.automation_last_run(&def.name)? else { continue };
+        if def.catch_up != "skip" && !s.missed(last, now, 10_000).is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 fn summary(r: &automate::run::Report, quiet: bool) {

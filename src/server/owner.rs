@@ -69,7 +69,10 @@ pub struct Owner {
     pub catalog: Catalog,
     store: Option<Store>,
     ctx: Option<QueryContext>,
-    lent: Option<(u32, String, Instant)>,
+    /// The writers the database is lent to (pid, command), in the order they asked. Several may
+    /// ask while it is lent (the scheduler's run and a command in a terminal); it is reopened only
+    /// when every one has handed it back or is gone.
+    lent: Vec<(u32, String)>,
     waiting_reopen: bool,
     snapshot: Option<Snapshot>,
     thresholds: Vec<f64>,
@@ -78,9 +81,7 @@ pub struct Owner {
 impl Owner {
     /// The open store and the query context of today, or why not.
     pub fn read(&mut self) -> Result<(&Store, &Catalog, &QueryContext)> {
-        if let Some((pid, command, _)) = &self.lent {
-            return Err(Lent { pid: *pid, command: command.clone() }.into());
-        }
+        self.not_lent()?;
         let day = today(&self.ws)?;
         if self.ctx.as_ref().is_none_or(|c| c.as_of != day) {
             let store = self.store.as_ref().ok_or_else(|| anyhow::anyhow!("the workspace database is not open"))?;
@@ -95,13 +96,39 @@ impl Owner {
     /// Runs `f` on a read-write connection: the read-only one is closed for it and reopened after
     /// (waiting, like every command, while another process holds the database).
     pub fn write<T>(&mut self, f: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
-        if let Some((pid, command, _)) = &self.lent {
-            return Err(Lent { pid: *pid, command: command.clone() }.into());
-        }
+        self.not_lent()?;
         self.store = None;
         let result = Store::open_settled(&self.db, &self.ws.settings.reporting()?).and_then(|s| f(&s));
         self.open()?;
         result
+    }
+
+    /// Err([`Lent`]), naming the first writer, while the database is lent.
+    fn not_lent(&self) -> Result<()> {
+        match self.lent.first() {
+            Some((pid, command)) => Err(Lent { pid: *pid, command: command.clone() }.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Lends the database to `pid` (closing it, if open).
+    fn lend(&mut self, pid: u32, command: String) {
+        self.store = None;
+        self.ctx = None;
+        if !self.lent.iter().any(|l| l.0 == pid) {
+            eprintln!("serve: lending the workspace database to PID {pid} (`{command}`)");
+            self.lent.push((pid, command));
+        }
+        self.waiting_reopen = false;
+    }
+
+    /// `pid` handed the database back, or is gone; reopen when no writer is left.
+    fn returned(&mut self, pid: u32) {
+        let before = self.lent.len();
+        self.lent.retain(|l| l.0 != pid);
+        if before > 0 && self.lent.is_empty() {
+            self.waiting_reopen = true;
+        }
     }
 
     fn open(&mut self) -> Result<()> {
@@ -155,7 +182,7 @@ pub fn start(ws: Workspace, thresholds: Vec<f64>, notify: Arc<dyn Notify>) -> Re
         catalog,
         store: None,
         ctx: None,
-        lent: None,
+        lent: Vec::new(),
         waiting_reopen: false,
         snapshot: None,
         thresholds,
@@ -193,33 +220,25 @@ fn run(mut owner: Owner, rx: Receiver<Msg>, notify: Arc<dyn Notify>) {
         match msg {
             Ok(Msg::Job(job)) => job(&mut owner),
             Ok(Msg::Release { pid, command, reply }) => {
-                owner.store = None;
-                owner.ctx = None;
-                eprintln!("serve: lending the workspace database to PID {pid} (`{command}`)");
-                owner.lent = Some((pid, command, Instant::now()));
-                owner.waiting_reopen = false;
+                owner.lend(pid, command);
                 let _ = reply.send(());
             }
             Ok(Msg::Warm) => {
                 let answers = super::api::warm(&mut owner);
                 notify.warmed(answers);
             }
-            Ok(Msg::Done { pid }) => {
-                if owner.lent.as_ref().is_some_and(|l| l.0 == pid) {
-                    owner.lent = None;
-                    owner.waiting_reopen = true;
-                }
-            }
+            Ok(Msg::Done { pid }) => owner.returned(pid),
             Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {
-                // A writer that died without handing the database back.
-                if owner.lent.as_ref().is_some_and(|l| !crate::store::owner::alive(l.0)) {
-                    owner.lent = None;
-                    owner.waiting_reopen = true;
+                // Writers that died without handing the database back.
+                let gone: Vec<u32> =
+                    owner.lent.iter().map(|l| l.0).filter(|p| !crate::store::owner::alive(*p)).collect();
+                for pid in gone {
+                    owner.returned(pid);
                 }
             }
         }
-        if owner.waiting_reopen && owner.lent.is_none() {
+        if owner.waiting_reopen && owner.lent.is_empty() {
             match owner.reload(notify.take_announced()) {
                 Ok(r) => {
                     owner.waiting_reopen = false;

@@ -360,6 +360,10 @@ pub struct DoctorArgs {
     /// Apply the score-history retention, remove orphaned rows, and checkpoint
     #[arg(long)]
     pub fix: bool,
+    /// Recompute every derived table (local times, values, tag segments, search index, summaries)
+    /// from customers and orders, in one transaction; imports keep them current incrementally
+    #[arg(long)]
+    pub rebuild: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -148,7 +148,7 @@ fn examine(ws: &Workspace, store: &Store) -> Result<Doctor> {
         "orphans": orphans.iter().map(|(w, n, _)| json!({"what": w, "rows": n})).collect::<Vec<_>>(),
         "retention_due": {"runs": due_runs, "scores": due_rows},
     });
-    Ok(Doctor { facts, problems, fixed: None })
+    Ok(Doctor { facts, problems, fixed: None, rebuilt: None })
 }
 
 pub fn run(args: &DoctorArgs, g: &GlobalArgs) -> Result<Exit> {
@@ -172,9 +172,18 @@ pub fn run(args: &DoctorArgs, g: &GlobalArgs) -> Result<Exit> {
             json!({"score_runs_removed": runs, "scores_removed": scores, "orphans_removed": orphans, "checkpoint": true}),
         );
     }
+    let mut rebuilt = None;
+    if args.rebuild {
+        let started = std::time::Instant::now();
+        let mut store = Store::open_settled(&ws.database_path(), &ws.settings.reporting()?)?;
+        store.set_memory_limit(&ws.settings.workspace.memory_limit)?;
+        store.rebuild_derived()?;
+        rebuilt = Some(started.elapsed().as_secs_f64());
+    }
     let store = Store::open_read_only(&ws.database_path(), &ws.settings.reporting()?)?;
     let mut report = examine(&ws, &store)?;
     report.fixed = fixed;
+    report.rebuilt = rebuilt;
     output::emit(&output::ops::doctor(&report, args.output.format))?;
     Ok(if report.problems.iter().any(|p| p.severity != "info") { Exit::Condition } else { Exit::Ok })
 }

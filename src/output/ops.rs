@@ -25,6 +25,8 @@ pub struct Doctor {
     pub facts: Value,
     pub problems: Vec<Problem>,
     pub fixed: Option<Value>,
+    /// Seconds `--rebuild` took to recompute every derived table.
+    pub rebuilt: Option<f64>,
 }
 
 /// `1.4 GB`, `820 MB`, `12 KB`.
@@ -115,6 +117,7 @@ pub fn doctor(d: &Doctor, format: Format) -> String {
             "facts": d.facts,
             "problems": d.problems.iter().map(|p| json!({"severity": p.severity, "problem": p.what, "todo": p.todo})).collect::<Vec<_>>(),
             "fixed": d.fixed,
+            "rebuilt_seconds": d.rebuilt,
         })),
         Format::Csv => super::csv::render(&problems),
         Format::Table => {
@@ -161,6 +164,11 @@ pub fn doctor(d: &Doctor, format: Format) -> String {
                 out.push_str(&format!(
                     "\nfixed: {} scoring runs ({} scores) thinned by [retention], {} orphaned rows removed, checkpointed\n",
                     fx["score_runs_removed"], fx["scores_removed"], fx["orphans_removed"]
+                ));
+            }
+            if let Some(secs) = d.rebuilt {
+                out.push_str(&format!(
+                    "\nrebuilt: local times, values, tag segments, the search index and the summaries, from customers and orders ({secs:.1} s)\n"
                 ));
             }
             if d.problems.is_empty() {

@@ -136,7 +136,7 @@ pub(super) fn settle(conn: &Connection, r: &Reporting, scope: Scope, summarise: 
     set_meta(conn, "values_rates", &f.rates)?;
     super::timing("deriving values in the reporting currency", started, None);
     if summarise || everything {
-        conn.execute_batch(super::load::SUMMARY).context("refreshing the customer summary")?;
+        super::upkeep::summary(conn, super::upkeep::Scope::All)?;
         super::timing("refreshing the customer summary", started, None);
     }
     Ok(everything)

@@ -13,6 +13,7 @@ use duckdb::types::Value;
 use duckdb::{Appender, Connection, appender_params_from_iter, params};
 
 use super::Store;
+use super::identities::{Identities, source_key};
 use super::stage::{Kind, Stage};
 use super::value::{money, opt_money, text, ts};
 use crate::ingest::record::{
@@ -202,84 +203,8 @@ DROP TABLE IF EXISTS _stg_customers; DROP TABLE IF EXISTS _stg_sources; DROP TAB
 DROP TABLE IF EXISTS _stg_items; DROP TABLE IF EXISTS _stg_products; DROP TABLE IF EXISTS _m_customers;
 DROP TABLE IF EXISTS _m_orders; DROP TABLE IF EXISTS _m_items; DROP TABLE IF EXISTS _m_products;
 DROP TABLE IF EXISTS _stg_merges; DROP TABLE IF EXISTS _multi; DROP TABLE IF EXISTS _merged;
+DROP TABLE IF EXISTS _touched;
 ";
-
-/// Everything known about who is who, loaded once per import.
-struct Identities {
-    by_key: HashMap<String, String>,
-    by_email: HashMap<String, String>,
-    by_phone: HashMap<String, String>,
-    next_number: i64,
-    /// Customers found to be another one during this import (merged id → the id it joined).
-    merged: HashMap<String, String>,
-    /// The customers merged away, in the order they were found, with why (the customer each
-    /// joined is `root` of it once the file is read).
-    merges: Vec<(String, String)>,
-}
-
-impl Identities {
-    fn load(conn: &Connection) -> Result<Identities> {
-        let mut ids = Identities {
-            by_key: HashMap::new(),
-            by_email: HashMap::new(),
-            by_phone: HashMap::new(),
-            next_number: 1,
-            merged: HashMap::new(),
-            merges: Vec::new(),
-        };
-        let mut stmt = conn.prepare("SELECT source, source_key, customer_id, email, phone FROM customer_sources")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let source: String = r.get(0)?;
-            let key: String = r.get(1)?;
-            let cid: String = r.get(2)?;
-            let email: Option<String> = r.get(3)?;
-            let phone: Option<String> = r.get(4)?;
-            if let Some(e) = email {
-                ids.by_email.entry(e).or_insert_with(|| cid.clone());
-            }
-            if let Some(p) = phone {
-                ids.by_phone.entry(p).or_insert_with(|| cid.clone());
-            }
-            ids.by_key.insert(source_key(&source, &key), cid);
-        }
-        let max: Option<i64> = conn.query_row(
-            "SELECT max(TRY_CAST(substr(customer_id, 6) AS BIGINT)) FROM customers WHERE customer_id LIKE 'cust-%'",
-            [],
-            |r| r.get(0),
-        )?;
-        ids.next_number = max.unwrap_or(0) + 1;
-        Ok(ids)
-    }
-}
-
-impl Identities {
-    /// The customer `cid` is now (itself, or the one it was merged into).
-    fn root(&self, cid: &str) -> String {
-        let mut c = cid;
-        while let Some(next) = self.merged.get(c) {
-            c = next;
-        }
-        c.to_string()
-    }
-
-    /// Makes `a` and `b` one customer: the older id (the smaller number) stays.
-    fn unite(&mut self, a: &str, b: &str, why: String) -> String {
-        let (a, b) = (self.root(a), self.root(b));
-        if a == b {
-            return a;
-        }
-        let older = |x: &String, y: &String| (x.len(), x) < (y.len(), y);
-        let (keep, gone) = if older(&a, &b) { (a, b) } else { (b, a) };
-        self.merged.insert(gone.clone(), keep.clone());
-        self.merges.push((gone, why));
-        keep
-    }
-}
-
-fn source_key(source: &str, key: &str) -> String {
-    format!("{source}\u{1f}{key}")
-}
 
 /// The sink that stages records for one import.
 struct Loader<'c> {
@@ -667,6 +592,7 @@ fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> R
         }
         app.flush()?;
     }
+    super::upkeep::touch(conn, "SELECT merged_id FROM _stg_merges UNION ALL SELECT into_id FROM _stg_merges")?;
     let cols = CUSTOMER_FIELDS.join(", ");
     let coalesced = CUSTOMER_FIELDS.iter().map(|f| format!("COALESCE(k.{f}, g.{f})")).collect::<Vec<_>>().join(", ");
     conn.execute_batch(&format!(
@@ -779,6 +705,7 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     let (import_id, repeated_orders) = (job.import_id, job.repeated_orders);
     let started = std::time::Instant::now();
     let mark = |what: &str| super::timing(what, started, None);
+    super::upkeep::begin(conn)?;
     merge_customers(conn, job, counts)?;
     // Customers: the latest non-empty value per field wins; created_at is the earliest. Tags
     // accumulate, except that an export which states every customer's tags (STATES_TAGS) replaces
@@ -820,6 +747,7 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     counts.customers_inserted = count(conn, "SELECT count(*) FROM _m_customers WHERE is_new")?;
     counts.customers_updated = count(conn, "SELECT count(*) FROM _m_customers WHERE is_changed")?;
     counts.customers_unchanged = count(conn, "SELECT count(*) FROM _m_customers WHERE NOT is_new AND NOT is_changed")?;
+    super::upkeep::touch(conn, "SELECT customer_id FROM _m_customers WHERE is_new OR is_changed")?;
     let cols = CUSTOMER_FIELDS.join(", ");
     conn.execute_batch(&format!(
         "INSERT INTO customers (customer_id, {cols}, created_at, tags)
@@ -891,6 +819,13 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
     counts.orders_inserted = count(conn, "SELECT count(*) FROM _m_orders WHERE is_new")?;
     counts.orders_updated = count(conn, "SELECT count(*) FROM _m_orders WHERE is_changed")?;
     counts.orders_unchanged = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new AND NOT is_changed")?;
+    // The customers whose orders change: the orders' new customers, and the old ones of orders
+    // that moved to another customer.
+    super::upkeep::touch(
+        conn,
+        "SELECT customer_id FROM _m_orders WHERE is_new OR is_changed
+         UNION ALL SELECT o.customer_id FROM orders o JOIN _m_orders m ON m.order_id = o.order_id WHERE m.is_changed",
+    )?;
     conn.execute_batch(
         "DELETE FROM order_items WHERE order_id IN (SELECT order_id FROM _m_orders WHERE is_changed);
          DELETE FROM orders WHERE order_id IN (SELECT order_id FROM _m_orders WHERE is_changed);",
@@ -954,38 +889,18 @@ fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> 
         )?;
     }
 
+    // Local times and values of the orders written; everything when a setting changed.
+    let everything = super::derived::settle(conn, job.reporting, super::derived::Scope::Import(import_id), false)?;
+    mark("import: local times and values");
     // Tag segments and the search index depend on the customers alone: when this import inserted
-    // or changed none (an orders export of known customers), they stay as they are.
+    // or changed none (an orders export of known customers), they stay as they are. The summary
+    // changes for the customers this import touched (all of them when `settle` revalued all).
     let customers_changed = counts.customers_inserted + counts.customers_updated + counts.customers_merged > 0;
-    if customers_changed {
-        refresh_customer_derived(conn)?;
-        mark("import: refreshing tag segments and the search index");
-    }
-    super::derived::settle(conn, job.reporting, super::derived::Scope::Import(import_id), true)?;
-    mark("import: local times, values and the customer summary");
+    let refresh = super::upkeep::Refresh { customers: customers_changed, summary: !everything };
+    super::upkeep::refresh(conn, refresh, super::upkeep::Scope::Touched)?;
+    mark("import: tag segments, search index and customer summary");
     Ok(())
 }
-
-/// Segments from tags (one segment per tag, members are the customers carrying it) and the
-/// search index.
-pub(super) fn refresh_customer_derived(conn: &Connection) -> Result<()> {
-    conn.execute_batch(
-        "INSERT INTO segments
-            SELECT DISTINCT 'tag:' || t, t, 'Customers tagged ' || t, 'tag'
-            FROM (SELECT unnest(tags) AS t FROM customers) WHERE 'tag:' || t NOT IN (SELECT segment_id FROM segments);
-         DELETE FROM segment_members WHERE segment_id IN (SELECT segment_id FROM segments WHERE kind = 'tag');
-         INSERT INTO segment_members SELECT DISTINCT 'tag:' || t, customer_id FROM (SELECT customer_id, unnest(tags) AS t FROM customers);
-         DELETE FROM segments WHERE kind = 'tag' AND segment_id NOT IN (SELECT segment_id FROM segment_members);",
-    )
-    .context("refreshing tag segments")?;
-    conn.execute_batch(SEARCH_INDEX).context("refreshing the search index")?;
-    Ok(())
-}
-
-/// Rebuilds the tables derived from customers and orders (customer_summary, order_currencies).
-pub(super) const SUMMARY: &str = include_str!("summary.sql");
-/// Rebuilds the customer search index (customer_search, search_words).
-const SEARCH_INDEX: &str = include_str!("search_index.sql");
 
 impl Store {
     /// The committed import of a file with these exact bytes read with these `settings`, if any.
@@ -1055,7 +970,7 @@ impl Store {
         tx.execute_batch(STAGING)?;
         tx.execute_batch(super::subscriptions::STAGING)?;
         let import_id: i64 = tx.query_row("SELECT nextval('import_id_seq')", [], |r| r.get(0))?;
-        let ids = Identities::load(&tx)?;
+        let ids = Identities::new(&tx)?;
         let mut loader = Loader {
             source: meta.source.clone(),
             ids,
@@ -1085,7 +1000,8 @@ impl Store {
             });
             let mut loaded = Ok(());
             for batch in &receiver {
-                if let Err(e) = replay(batch, &mut loader) {
+                let known = loader.ids.prefetch(&tx, &loader.source, &batch);
+                if let Err(e) = known.and_then(|()| replay(batch, &mut loader)) {
                     loaded = Err(e);
                     break;
                 }

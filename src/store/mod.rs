@@ -12,6 +12,7 @@ pub mod cell;
 pub mod checks;
 pub mod crypto;
 pub mod derived;
+mod identities;
 pub mod load;
 pub mod maintenance;
 pub mod outbox;
@@ -21,6 +22,7 @@ pub mod rates;
 pub mod scores;
 mod stage;
 mod subscriptions;
+mod upkeep;
 mod value;
 
 use std::path::{Path, PathBuf};
@@ -52,7 +54,14 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("model scores", include_str!("migrations/0004_model_scores.sql")),
     ("customer summary", include_str!("migrations/0005_customer_summary.sql")),
     ("lookup indexes", include_str!("migrations/0006_lookup_indexes.sql")),
-    ("search index", concat!(include_str!("migrations/0007_search_index.sql"), include_str!("search_index.sql"))),
+    (
+        "search index",
+        concat!(
+            include_str!("migrations/0007_search_index.sql"),
+            include_str!("search_index.sql"),
+            include_str!("search_words.sql")
+        ),
+    ),
     // The summary is rebuilt once the values of migration 9 are derived (derived::settle).
     ("model statistics", include_str!("migrations/0008_model_statistics.sql")),
     ("trusted numbers", include_str!("migrations/0009_trusted_numbers.sql")),

@@ -182,7 +182,6 @@ impl Store {
     /// Erases customer `c` from every table in one transaction and keeps hashes of their
     /// identifiers; with `dry_run`, counts what would go and changes nothing.
     pub fn erase_customer(&mut self, c: &str, dry_run: bool) -> Result<Erasure> {
-        let summary_sql = super::load::SUMMARY;
         let tx = self.conn.transaction()?;
         let p = duckdb::params![c];
         tx.execute_batch(
@@ -263,8 +262,7 @@ impl Store {
             )?;
         }
         // Tag segments, the search index and the summaries no longer count the person.
-        super::load::refresh_customer_derived(&tx)?;
-        tx.execute_batch(summary_sql).context("rebuilding the customer summary")?;
+        super::upkeep::rebuild(&tx)?;
         tx.commit().context("cannot commit the erasure; nothing was changed")?;
         // Deleted rows leave the file at the next checkpoint.
         self.conn.execute_batch("CHECKPOINT").context("the erasure was committed, but the checkpoint failed")?;

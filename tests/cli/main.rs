@@ -32,3 +32,4 @@ mod scores;
 mod serve;
 mod smtp;
 mod spark;
+mod upkeep;

@@ -2,7 +2,7 @@
 //! values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers; fitted on repeat buyers' average
 //! repeat-transaction value.
 
-use super::data::{Part, sum_on_two_threads, sum_on_two_threads_n};
+use super::data::{Part, sum_on_two_threads_n};
 use super::optimize::fit_from_sample_with_gradient;
 use super::special::{digamma, ln_gamma};
 
@@ -54,11 +54,12 @@ impl GammaGamma {
 
     /// Σ ln L over data grouped by x: the terms of x alone (and Σ ln m) once per x, one logarithm
     /// per customer, summed on two threads when there are many.
+    #[cfg(test)]
     fn grouped_ln_likelihood(&self, groups: &[Group]) -> f64 {
         let GammaGamma { p, q, gamma } = *self;
         let (lg_q, ln_gamma_) = (ln_gamma(q), gamma.ln());
         let rows = groups.iter().map(|g| g.mx.len()).sum::<usize>();
-        sum_on_two_threads(rows, 20_000, |part: Part| {
+        super::data::sum_on_two_threads(rows, 20_000, |part: Part| {
             let mut total = 0.0;
             for g in groups {
                 let px = p * g.x;

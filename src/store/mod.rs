@@ -65,6 +65,9 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("stated tags", include_str!("migrations/0016_stated_tags.sql")),
     ("automations", include_str!("migrations/0017_automations.sql")),
     ("subscriptions", include_str!("migrations/0018_subscriptions.sql")),
+    // Numbered 0020 to leave 0019 to a branch merged beside this one; its place in this list is
+    // what sets its version.
+    ("append-only score history", include_str!("migrations/0020_score_history_append_only.sql")),
 ];
 
 /// The schema version this scudo writes.

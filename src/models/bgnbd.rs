@@ -2,9 +2,9 @@
 //! Poisson process with rate λ ~ Gamma(r, α) while a customer is alive; after each purchase the
 //! customer drops out with probability p ~ Beta(a, b).
 
-use super::data::{Grouped, IndexedTimes, Part, sum_on_two_threads};
-use super::optimize::fit_grouped;
-use super::special::{hyp2f1, ln_beta, ln_gamma, log_add_exp};
+use super::data::{Grouped, IndexedTimes, Part, sum_on_two_threads, sum_on_two_threads_n};
+use super::optimize::fit_grouped_with_gradient;
+use super::special::{digamma, hyp2f1, ln_beta, ln_gamma, log_add_exp};
 
 /// Fitted BG/NBD parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,10 +65,97 @@ impl BgNbd {
         })
     }
 
-    /// Maximum-likelihood fit; returns the parameters and the log-likelihood.
+    /// [`Self::total_ln_likelihood`] and its gradient (∂/∂r, ∂/∂α, ∂/∂a, ∂/∂b). With
+    /// ln L = head(x) + ln(e^A₃ + e^A₄) per customer, the gradient is head's (digammas, once per
+    /// x) plus the two terms' gradients weighted by their shares w₃ = e^A₃/(e^A₃ + e^A₄), w₄ = 1 − w₃.
+    pub fn total_ln_likelihood_and_gradient(&self, data: &Grouped) -> (f64, [f64; 4]) {
+        let BgNbd { r, alpha, a, b } = *self;
+        let (ln_alpha, ln_a, lb_ab, lg_r) = (alpha.ln(), a.ln(), ln_beta(a, b), ln_gamma(r));
+        let (dg_r, dg_b, dg_ab) = (digamma(r), digamma(b), digamma(a + b));
+        let ln_t: Vec<f64> = data.times.iter().map(|t| (alpha + t).ln()).collect();
+        let inv_t: Vec<f64> = data.times.iter().map(|t| 1.0 / (alpha + t)).collect();
+        // Per distinct x: head and its gradient, the lead of A₄ (ln a − ln(b + x − 1)), the rows.
+        struct Term<'a> {
+            k: f64,
+            head: f64,
+            d_head: [f64; 4],
+            lead: f64,
+            d_lead_b: f64,
+            rows: &'a IndexedTimes,
+        }
+        let terms: Vec<Term<'_>> = data
+            .indexed
+            .iter()
+            .map(|(x, rows)| {
+                let x = *x;
+                let dg_abx = digamma(a + b + x);
+                Term {
+                    k: r + x,
+                    head: ln_gamma(r + x) - lg_r + r * ln_alpha + ln_beta(a, b + x) - lb_ab,
+                    d_head: [
+                        digamma(r + x) - dg_r + ln_alpha,
+                        r / alpha,
+                        dg_ab - dg_abx,
+                        digamma(b + x) - dg_abx - dg_b + dg_ab,
+                    ],
+                    lead: if x > 0.0 { ln_a - (b + x - 1.0).ln() } else { f64::NEG_INFINITY },
+                    d_lead_b: if x > 0.0 { -1.0 / (b + x - 1.0) } else { 0.0 },
+                    rows,
+                }
+            })
+            .collect();
+        let sums = sum_on_two_threads_n(data.len(), 20_000, |part: Part| {
+            // [ln L, ∂r, ∂α, ∂a, ∂b]
+            let mut s = [0.0f64; 5];
+            for t in &terms {
+                let rows = part.of(t.rows);
+                // Σ w, Σ w·(row terms): the head's share is the number of customers.
+                let (mut n, mut total, mut d_r, mut d_alpha, mut w4_sum) = (0.0, 0.0, 0.0, 0.0, 0.0);
+                if t.lead == f64::NEG_INFINITY {
+                    for &(_, ti, w) in rows {
+                        let ti = ti as usize;
+                        n += w;
+                        total -= w * t.k * ln_t[ti];
+                        d_r -= w * ln_t[ti];
+                        d_alpha -= w * inv_t[ti];
+                    }
+                } else {
+                    for &(txi, ti, w) in rows {
+                        let (txi, ti) = (txi as usize, ti as usize);
+                        let a3 = -t.k * ln_t[ti];
+                        let a4 = t.lead - t.k * ln_t[txi];
+                        // w₄ = 1/(1 + e^(A₃ − A₄)), ln(e^A₃ + e^A₄) = max + ln(1 + e^(−|A₃ − A₄|)).
+                        let diff = a3 - a4;
+                        let e = (-diff.abs()).exp();
+                        let share_hi = 1.0 / (1.0 + e);
+                        let w4 = if diff > 0.0 { 1.0 - share_hi } else { share_hi };
+                        let w3 = 1.0 - w4;
+                        n += w;
+                        total += w * (a3.max(a4) + e.ln_1p());
+                        d_r -= w * (w3 * ln_t[ti] + w4 * ln_t[txi]);
+                        d_alpha -= w * (w3 * inv_t[ti] + w4 * inv_t[txi]);
+                        w4_sum += w * w4;
+                    }
+                }
+                s[0] += n * t.head + total;
+                s[1] += n * t.d_head[0] + d_r;
+                s[2] += n * t.d_head[1] + t.k * d_alpha;
+                s[3] += n * t.d_head[2] + w4_sum / a;
+                s[4] += n * t.d_head[3] + w4_sum * t.d_lead_b;
+            }
+            s
+        });
+        (sums[0], [sums[1], sums[2], sums[3], sums[4]])
+    }
+
+    /// Maximum-likelihood fit (BFGS with the analytic gradient); returns the parameters and the
+    /// log-likelihood.
     pub fn fit(data: &Grouped) -> (BgNbd, f64) {
         let at = |p: &[f64]| BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
-        let m = at(&fit_grouped(4, data, |p, d| at(p).total_ln_likelihood(d)));
+        let m = at(&fit_grouped_with_gradient(4, data, |p, d| {
+            let (ll, g) = at(p).total_ln_likelihood_and_gradient(d);
+            (ll, g.to_vec())
+        }));
         (m, m.total_ln_likelihood(data))
     }
 

@@ -132,3 +132,23 @@ pub fn sum_on_two_threads(rows: usize, threshold: usize, sum: impl Fn(Part) -> f
         sum(Part::FirstHalf) + other.join().unwrap_or(f64::NAN)
     })
 }
+
+/// As [`sum_on_two_threads`], for sums of `N` numbers at once (a likelihood and its gradient).
+pub fn sum_on_two_threads_n<const N: usize>(
+    rows: usize,
+    threshold: usize,
+    sum: impl Fn(Part) -> [f64; N] + Sync,
+) -> [f64; N] {
+    if rows < threshold {
+        return sum(Part::All);
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(|| sum(Part::SecondHalf));
+        let mut total = sum(Part::FirstHalf);
+        let second = other.join().unwrap_or([f64::NAN; N]);
+        for (t, s) in total.iter_mut().zip(second) {
+            *t += s;
+        }
+        total
+    })
+}

@@ -165,6 +165,116 @@ mod tests {
         }
     }
 
+    /// Central differences of `f` at `params`, each step relative to its parameter.
+    fn numeric_gradient(params: [f64; 4], f: impl Fn([f64; 4]) -> f64) -> [f64; 4] {
+        let mut g = [0.0; 4];
+        for i in 0..4 {
+            let h = 1e-5 * params[i];
+            let (mut up, mut down) = (params, params);
+            up[i] += h;
+            down[i] -= h;
+            g[i] = (f(up) - f(down)) / (2.0 * h);
+        }
+        g
+    }
+
+    /// Customers for the gradient tests: BG/NBD draws, half of them on whole days (shared
+    /// times), and 25,000 of them when `large` (the two-thread path).
+    fn gradient_data(seed: u64, large: bool) -> Grouped {
+        let mut data = simulate_bgnbd(if large { 25_000 } else { 400 }, (0.7, 4.0, 0.8, 2.5), seed);
+        for s in data.iter_mut().step_by(2) {
+            s.t_x = (s.t_x * 7.0).round() / 7.0;
+            s.t = (s.t * 7.0).round() / 7.0;
+        }
+        Grouped::new(&data)
+    }
+
+    fn assert_gradient(name: &str, params: [f64; 4], value: f64, got: [f64; 4], numeric: [f64; 4]) {
+        for i in 0..4 {
+            // Relative to the size of ln L per unit of the parameter: central differences are
+            // good to about 1e-9 of that here.
+            let scale = value.abs() / params[i];
+            assert!(
+                (got[i] - numeric[i]).abs() <= 1e-6 * scale,
+                "{name} at {params:?}: ∂{i} analytic {} vs numeric {}",
+                got[i],
+                numeric[i]
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+        #[test]
+        fn bgnbd_gradient_matches_finite_differences(
+            r in 0.05f64..5.0, alpha in 0.1f64..50.0, a in 0.05f64..5.0, b in 0.1f64..20.0,
+            seed in 0u64..1000, large in proptest::prelude::any::<bool>(),
+        ) {
+            let g = gradient_data(seed, large);
+            let m = bgnbd::BgNbd { r, alpha, a, b };
+            let (v, grad) = m.total_ln_likelihood_and_gradient(&g);
+            let plain = m.total_ln_likelihood(&g);
+            proptest::prop_assert!((v - plain).abs() <= 1e-9 * plain.abs(), "{} vs {}", v, plain);
+            let numeric = numeric_gradient([r, alpha, a, b], |p| {
+                bgnbd::BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] }.total_ln_likelihood(&g)
+            });
+            assert_gradient("BG/NBD", [r, alpha, a, b], v, grad, numeric);
+        }
+
+        #[test]
+        fn pareto_gradient_matches_finite_differences(
+            r in 0.1f64..4.0, alpha in 0.5f64..40.0, s in 0.1f64..4.0, beta in 0.5f64..40.0,
+            seed in 0u64..1000,
+        ) {
+            let g = gradient_data(seed, false);
+            let m = pareto::ParetoNbd { r, alpha, s, beta };
+            let (v, grad) = m.total_ln_likelihood_and_gradient(&g);
+            let plain = m.total_ln_likelihood(&g);
+            proptest::prop_assert!((v - plain).abs() <= 1e-9 * plain.abs(), "{} vs {}", v, plain);
+            let numeric = numeric_gradient([r, alpha, s, beta], |p| {
+                pareto::ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total_ln_likelihood(&g)
+            });
+            assert_gradient("Pareto/NBD", [r, alpha, s, beta], v, grad, numeric);
+        }
+    }
+
+    #[test]
+    fn pareto_gradient_holds_where_alpha_equals_beta() {
+        // The likelihood switches its hypergeometric form at α = β; both sides must agree.
+        let g = gradient_data(3, false);
+        for (alpha, beta) in [(5.0, 5.0), (5.0, 5.0 + 1e-9), (5.0 + 1e-9, 5.0)] {
+            let p = [0.6, alpha, 0.9, beta];
+            let m = pareto::ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
+            let (v, grad) = m.total_ln_likelihood_and_gradient(&g);
+            let numeric = numeric_gradient(p, |p| {
+                pareto::ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] }.total_ln_likelihood(&g)
+            });
+            assert_gradient("Pareto/NBD", p, v, grad, numeric);
+        }
+    }
+
+    #[test]
+    fn quasi_newton_and_nelder_mead_find_the_same_optimum() {
+        // BFGS with the gradients (each model's `fit`) against Nelder–Mead on the likelihood
+        // alone, from the same start, on the same data.
+        let data = simulate_bgnbd(20_000, (0.8, 5.0, 0.6, 3.0), 8);
+        let g = Grouped::new(&data);
+        let close = |a: f64, b: f64| (a - b).abs() <= 2e-4 * b.abs();
+        let pareto_at = |p: &[f64]| pareto::ParetoNbd { r: p[0], alpha: p[1], s: p[2], beta: p[3] };
+        let (pq, _) = pareto::ParetoNbd::fit(&g);
+        let pn = pareto_at(&optimize::fit_positive(4, g.customers, |p| pareto_at(p).total_ln_likelihood(&g)));
+        assert!(
+            close(pq.r, pn.r) && close(pq.alpha, pn.alpha) && close(pq.s, pn.s) && close(pq.beta, pn.beta),
+            "{pq:?} vs {pn:?}"
+        );
+        let spend = spend_data(&data);
+        let gg_at = |p: &[f64]| gamma_gamma::GammaGamma { p: p[0], q: p[1], gamma: p[2] };
+        let (gq, _) = gamma_gamma::GammaGamma::fit(&spend);
+        let gn = gg_at(&optimize::fit_positive(3, spend.len() as f64, |p| gg_at(p).total_ln_likelihood(&spend)));
+        assert!(close(gq.p, gn.p) && close(gq.q, gn.q) && close(gq.gamma, gn.gamma), "{gq:?} vs {gn:?}");
+    }
+
     #[test]
     fn a_fit_started_from_a_sample_finds_the_same_optimum() {
         // 120,000 customers with continuous times: more than 100,000 groups, so BgNbd::fit starts
@@ -259,11 +369,44 @@ mod tests {
         let (m, ll) = bgnbd::BgNbd::fit(&g);
         let (p, pll) = pareto::ParetoNbd::fit(&g);
         let (gg, _) = gamma_gamma::GammaGamma::fit(&spend_data(&data));
+        eprintln!("BG/NBD {m:?} ln L {ll}\nPareto/NBD {p:?} ln L {pll}\nGamma-Gamma {gg:?}");
         let close = |got: f64, want: f64| (got - want).abs() <= 0.01 * want.abs();
         assert!(close(m.r, 0.243) && close(m.alpha, 4.414) && close(m.a, 0.793) && close(m.b, 2.426), "{m:?}");
         assert!(close(ll, -9582.4), "{ll}");
         assert!(close(p.r, 0.553) && close(p.alpha, 10.578) && close(p.s, 0.606) && close(p.beta, 11.669), "{p:?}");
         assert!(close(pll, -9595.0), "{pll}");
         assert!(close(gg.p, 6.25) && close(gg.q, 3.74) && close(gg.gamma, 15.44), "{gg:?}");
+        // lifetimes 0.11.3 (BetaGeoFitter, ParetoNBDFitter, GammaGammaFitter) on the same
+        // calibration data: within 0.1%.
+        let near = |got: f64, want: f64| (got - want).abs() <= 0.001 * want.abs();
+        let lifetimes = [
+            (m.r, 0.242_594_543),
+            (m.alpha, 4.413_602_716),
+            (m.a, 0.792_921_833),
+            (m.b, 2.425_905_729),
+            (p.r, 0.553_274_323),
+            (p.alpha, 10.577_792_069),
+            (p.s, 0.606_262_863),
+            (p.beta, 11.669_657_786),
+            (gg.p, 6.249_572_278),
+            (gg.q, 3.744_224_675),
+            (gg.gamma, 15.443_521_018),
+        ];
+        for (i, (got, want)) in lifetimes.into_iter().enumerate() {
+            assert!(near(got, want), "parameter {i}: {got} vs lifetimes' {want}");
+        }
+        // The quasi-Newton fits against Nelder–Mead on the likelihoods alone (the method before
+        // the gradients): the same optimum to 1e-4.
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-4 * b.abs();
+        let bg_at = |p: &[f64]| bgnbd::BgNbd { r: p[0], alpha: p[1], a: p[2], b: p[3] };
+        let n = bg_at(&optimize::fit_positive(4, g.customers, |p| bg_at(p).total_ln_likelihood(&g)));
+        assert!(same(m.r, n.r) && same(m.alpha, n.alpha) && same(m.a, n.a) && same(m.b, n.b), "{m:?} vs {n:?}");
+        let pa_at = |q: &[f64]| pareto::ParetoNbd { r: q[0], alpha: q[1], s: q[2], beta: q[3] };
+        let n = pa_at(&optimize::fit_positive(4, g.customers, |q| pa_at(q).total_ln_likelihood(&g)));
+        assert!(same(p.r, n.r) && same(p.alpha, n.alpha) && same(p.s, n.s) && same(p.beta, n.beta), "{p:?} vs {n:?}");
+        let spend = spend_data(&data);
+        let gg_at = |q: &[f64]| gamma_gamma::GammaGamma { p: q[0], q: q[1], gamma: q[2] };
+        let n = gg_at(&optimize::fit_positive(3, spend.len() as f64, |q| gg_at(q).total_ln_likelihood(&spend)));
+        assert!(same(gg.p, n.p) && same(gg.q, n.q) && same(gg.gamma, n.gamma), "{gg:?} vs {n:?}");
     }
 }

@@ -74,6 +74,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("stated tags", include_str!("migrations/0016_stated_tags.sql")),
     ("automations", include_str!("migrations/0017_automations.sql")),
     ("subscriptions", include_str!("migrations/0018_subscriptions.sql")),
+    ("append-only score history", include_str!("migrations/0019_score_history_append_only.sql")),
 ];
 
 /// The schema version this scudo writes.

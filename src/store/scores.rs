@@ -111,8 +111,21 @@ impl Store {
         }
         timing("inserting the scores", started, None);
         tx.execute_batch("DROP TABLE temp._model_scores;")?;
-        let scored: i64 =
-            tx.query_row("SELECT count(*) FROM customer_scores WHERE run_id = ?", [run_id], |r| r.get(0))?;
+        // The history has no key (migration 19): a snapshot query listing a customer twice is
+        // refused here, before anything is committed.
+        let (scored, distinct): (i64, i64) = tx.query_row(
+            "SELECT count(*), count(DISTINCT customer_id) FROM customer_scores WHERE run_id = ?",
+            [run_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        timing("checking the run's customers are distinct", started, None);
+        if scored != distinct {
+            return Err(crate::error::user(format!(
+                "{origin} returns some customers more than once ({} rows too many); each customer needs one row. \
+                 Nothing was stored",
+                scored - distinct
+            )));
+        }
         tx.execute("UPDATE score_runs SET customers = ? WHERE run_id = ?", duckdb::params![scored, run_id])?;
         tx.commit().context("cannot commit the scores; nothing was stored")?;
         timing("storing the scores", started, None);

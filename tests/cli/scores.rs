@@ -149,3 +149,37 @@ fn scores_decades_old_are_dated_and_warned_about() {
         r.stdout
     );
 }
+
+/// The score history has no key (migration 20): one run per `scudo score`, each customer once in
+/// it. A snapshot query that lists a customer twice is refused and nothing is stored.
+#[test]
+fn each_run_stores_each_customer_once_and_a_repeating_snapshot_is_refused() {
+    let (s, ws) = demo();
+    let w = ws.to_str().unwrap();
+    s.ok(&["-w", w, "score", "-q"]);
+    s.ok(&["-w", w, "score", "-q", "--as-of", "2025-06-30"]);
+    let count = |sql: &str| crate::harness::scalar_i64(&Scudo::db(&ws), sql);
+    let customers = count("SELECT count(*) FROM customers");
+    let runs = count("SELECT count(*) FROM score_runs");
+    assert!(runs >= 2 && customers > 0, "{runs} runs, {customers} customers");
+    assert_eq!(count("SELECT count(*) FROM customer_scores"), runs * customers);
+    assert_eq!(count("SELECT count(DISTINCT (run_id, customer_id)) FROM customer_scores"), runs * customers);
+
+    // The shipped snapshot with its first customer repeated.
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/queries/scores/snapshot.sql")).unwrap();
+    let at = shipped.find("\nSELECT").unwrap();
+    let (header, body) = shipped.split_at(at + 1);
+    let body = body.trim().trim_end_matches(';');
+    std::fs::create_dir_all(ws.join("queries/scores")).unwrap();
+    std::fs::write(
+        ws.join("queries/scores/snapshot.sql"),
+        format!(
+            "{header}WITH s AS ({body})\nSELECT * FROM s UNION ALL (SELECT * FROM s ORDER BY customer_id LIMIT 1)\n"
+        ),
+    )
+    .unwrap();
+    let r = s.fails(&["-w", w, "score", "-q", "--as-of", "2025-03-31"], 2);
+    assert!(r.stderr.contains("more than once") && r.stderr.contains("Nothing was stored"), "{}", r.stderr);
+    assert_eq!(count("SELECT count(*) FROM score_runs"), runs);
+    assert_eq!(count("SELECT count(*) FROM customer_scores"), runs * customers);
+}

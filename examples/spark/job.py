@@ -8,7 +8,12 @@ Registers every table of EXPORT/manifest.json as a view under its own name (chec
 count), runs every query of EXPORT/sql/queries.json (or --sql DIR, a local folder) and writes each
 result as Parquet to RESULTS/<query id>/, with RESULTS/results.json: rows and seconds per query,
 and the queries scudo skipped with the reason. models.summary's per-customer statistics are also
-grouped by (x, t_x, T) into RESULTS/models.grouped/: all the BG/NBD and Pareto/NBD fits need.
+grouped by (x, t_x, T) into RESULTS/models.grouped/ (all the BG/NBD and Pareto/NBD fits need),
+and joined with the churn features into RESULTS/models.customers/; then
+
+    scudo score --from-parquet RESULTS --out SCORES
+
+fits the models and scores every customer with scudo's own formulas (no workspace needed).
 EXPORT and RESULTS may be URIs Spark reads and writes (s3a://…); the report is then written to
 the working folder. Exit status 1 when a query failed or a table's row count is not the
 manifest's. Several exports run in one session: --parquet A --out RA --parquet B --out RB.
@@ -115,7 +120,7 @@ def run(spark, k, export, sql_dir, out, only, session_seconds, started):
         with open(os.path.join(sql_dir, q["file"])) as f:
             text = f.read()
         t = time.time()
-        entry = {"id": q["id"]}
+        entry = {"id": q["id"], "params": q.get("params", {})}
         try:
             df = spark.sql(text).persist()
             df.write.mode("overwrite").parquet(join(out, q["id"]))
@@ -129,18 +134,29 @@ def run(spark, k, export, sql_dir, out, only, session_seconds, started):
         status = entry.get("error") or f"{entry['rows']} rows"
         print(f"{q['id']}: {status} ({entry['seconds']} s)", file=sys.stderr)
 
-    # The model path at scale: the per-customer statistics (models.summary, computed above) grouped
-    # by (x, t_x, T). BG/NBD and Pareto/NBD need only these groups with their counts: times are
-    # whole days in model units, so there are at most a few million groups whatever the customers.
+    # The model path at scale (`scudo score --from-parquet OUT`, docs/scale-out.md): the
+    # per-customer statistics (models.summary, computed above) grouped by (x, t_x, T), all BG/NBD
+    # and Pareto/NBD need (times are whole days in model units, so there are at most a few million
+    # groups whatever the customers); and each customer's statistics with their churn features
+    # (models.features) in one table, which scudo streams through its scoring formulas.
     grouped_rows = None
-    if any(r["id"] == "models.summary" and "error" not in r for r in results):
+    ran = {r["id"] for r in results if "error" not in r}
+    if "models.summary" in ran:
+        t = time.time()
         summary = spark.read.parquet(join(out, "models.summary"))
         grouped = summary.groupBy("x", "t_x", "T").count().withColumnRenamed("count", "customers")
         grouped.write.mode("overwrite").parquet(join(out, "models.grouped"))
         grouped_rows = spark.read.parquet(join(out, "models.grouped")).count()
+        if "models.features" in ran:
+            features = spark.read.parquet(join(out, "models.features"))
+            customers = summary.join(features, on="customer_id", how="left")
+            customers.write.mode("overwrite").parquet(join(out, "models.customers"))
+        print(f"models.grouped, models.customers: {grouped_rows} groups ({time.time() - t:.1f} s)", file=sys.stderr)
 
     report = {
         "spark_version": spark.version,
+        # The export's settings (currency, time zone, health and [models]), for scudo score --from-parquet.
+        "settings": manifest.get("settings", {}),
         "model_groups": grouped_rows,
         "session_seconds": round(session_seconds, 3),
         "register_seconds": round(register_seconds, 3),

@@ -58,8 +58,8 @@ impl Job {
         let until = NaiveDate::parse_from_str(&until_text, "%Y-%m-%d")
             .map_err(|_| user(format!("{}: models.summary's until `{until_text}` is not a date", path.display())))?;
         let unit = match param(&summary, "unit_days")?.parse::<f64>().ok() {
-            Some(d) if d == 1.0 => Unit::Day,
-            Some(d) if d == 7.0 => Unit::Week,
+            Some(1.0) => Unit::Day,
+            Some(7.0) => Unit::Week,
             _ => return Err(user(format!("{}: models.summary's unit_days must be 1 or 7", path.display()))),
         };
         // The churn features must be of the same date as the statistics.

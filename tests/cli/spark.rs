@@ -175,6 +175,18 @@ fn run_job(runs: &[&Prepared]) {
     let reports: Vec<String> =
         runs.iter().map(|p| std::fs::read_to_string(p.results.join("results.json")).unwrap_or_default()).collect();
     assert!(out.status.success(), "the Spark job failed:\n{}\n{}", reports.join("\n"), stderr);
+    // Where the time went, for the CI log (.ci/run's budget for this test is 4 minutes).
+    for r in &reports {
+        let r: serde_json::Value = serde_json::from_str(r).unwrap();
+        let queries: f64 = r["queries"].as_array().unwrap().iter().filter_map(|q| q["seconds"].as_f64()).sum();
+        eprintln!(
+            "spark: session {} s, tables {} s, {} queries {queries:.1} s, total {} s",
+            r["session_seconds"],
+            r["register_seconds"],
+            r["queries"].as_array().unwrap().len(),
+            r["total_seconds"]
+        );
+    }
 }
 
 /// Every query's Spark rows against DuckDB's; returns the ids compared.

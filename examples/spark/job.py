@@ -8,7 +8,12 @@ Registers every table of EXPORT/manifest.json as a view under its own name (chec
 count), runs every query of EXPORT/sql/queries.json (or --sql DIR, a local folder) and writes each
 result as Parquet to RESULTS/<query id>/, with RESULTS/results.json: rows and seconds per query,
 and the queries scudo skipped with the reason. models.summary's per-customer statistics are also
-grouped by (x, t_x, T) into RESULTS/models.grouped/: all the BG/NBD and Pareto/NBD fits need.
+grouped by (x, t_x, T) into RESULTS/models.grouped/ (all the BG/NBD and Pareto/NBD fits need),
+and joined with the churn features into RESULTS/models.customers/; then
+
+    scudo score --from-parquet RESULTS --out SCORES
+
+fits the models and scores every customer with scudo's own formulas (no workspace needed).
 EXPORT and RESULTS may be URIs Spark reads and writes (s3a://…); the report is then written to
 the working folder. Exit status 1 when a query failed or a table's row count is not the
 manifest's. Several exports run in one session: --parquet A --out RA --parquet B --out RB.
@@ -39,6 +44,13 @@ def session(app):
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", os.environ.get("SCUDO_SPARK_PARTITIONS", "2"))
+            # Small data on one machine (tests, trials): compiling Java for every stage and
+            # re-planning after each shuffle cost more than they save; measured on the
+            # 2,000-customer shop, 8 dashboard queries took 49 s without them against 66 s with.
+            .config("spark.sql.codegen.wholeStage", os.environ.get("SCUDO_SPARK_CODEGEN", "false"))
+            .config("spark.sql.adaptive.enabled", os.environ.get("SCUDO_SPARK_ADAPTIVE", "false"))
+            # Months of orders are listed by the driver, not by a Spark job per table.
+            .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "100000")
         )
     # scudo's timestamps are the shop's local wall-clock time (TIMESTAMP_NTZ): no zone shifts.
     builder = builder.config("spark.sql.session.timeZone", "UTC").config(
@@ -54,13 +66,47 @@ def join(base, *parts):
     return "/".join([base.rstrip("/"), *parts])
 
 
+# DuckDB's types as Spark DDL; a table with another type has its schema read from its files.
+SPARK_TYPES = {
+    "BIGINT": "BIGINT",
+    "INTEGER": "INT",
+    "SMALLINT": "SMALLINT",
+    "BOOLEAN": "BOOLEAN",
+    "DATE": "DATE",
+    "DOUBLE": "DOUBLE",
+    "VARCHAR": "STRING",
+    "TIMESTAMP": "TIMESTAMP_NTZ",
+}
+
+
+def spark_type(duck):
+    if duck.endswith("[]"):
+        inner = spark_type(duck[:-2])
+        return inner and f"ARRAY<{inner}>"
+    if duck.startswith("DECIMAL("):
+        return duck
+    return SPARK_TYPES.get(duck)
+
+
+def schema_of(table):
+    """The table's schema as Spark DDL from the manifest (no inference job per table), or None."""
+    columns = [(c["name"], spark_type(c["type"])) for c in table["columns"]]
+    if not columns or any(t is None for _, t in columns):
+        return None
+    return ", ".join(f"`{name}` {t}" for name, t in columns)
+
+
 def register(spark, export):
     """Every table of the manifest as a temporary view; returns {name: rows}."""
     # Read through Spark, so that EXPORT may be any path Spark reads (s3a://, abfss://, hdfs://).
     text = spark.read.text(join(export, "manifest.json"), wholetext=True).first()[0]
     manifest = json.loads(text)
     for table in manifest["tables"]:
-        df = spark.read.parquet(join(export, table["path"]))
+        reader = spark.read
+        schema = schema_of(table)
+        if schema:
+            reader = reader.schema(schema)
+        df = reader.parquet(join(export, table["path"]))
         if table.get("partitioned_by"):
             # The partition column is the folder name, not one of the table's columns.
             df = df.drop(table["partitioned_by"]["column"])
@@ -115,7 +161,7 @@ def run(spark, k, export, sql_dir, out, only, session_seconds, started):
         with open(os.path.join(sql_dir, q["file"])) as f:
             text = f.read()
         t = time.time()
-        entry = {"id": q["id"]}
+        entry = {"id": q["id"], "params": q.get("params", {})}
         try:
             df = spark.sql(text).persist()
             df.write.mode("overwrite").parquet(join(out, q["id"]))
@@ -129,18 +175,29 @@ def run(spark, k, export, sql_dir, out, only, session_seconds, started):
         status = entry.get("error") or f"{entry['rows']} rows"
         print(f"{q['id']}: {status} ({entry['seconds']} s)", file=sys.stderr)
 
-    # The model path at scale: the per-customer statistics (models.summary, computed above) grouped
-    # by (x, t_x, T). BG/NBD and Pareto/NBD need only these groups with their counts: times are
-    # whole days in model units, so there are at most a few million groups whatever the customers.
+    # The model path at scale (`scudo score --from-parquet OUT`, docs/scale-out.md): the
+    # per-customer statistics (models.summary, computed above) grouped by (x, t_x, T), all BG/NBD
+    # and Pareto/NBD need (times are whole days in model units, so there are at most a few million
+    # groups whatever the customers); and each customer's statistics with their churn features
+    # (models.features) in one table, which scudo streams through its scoring formulas.
     grouped_rows = None
-    if any(r["id"] == "models.summary" and "error" not in r for r in results):
+    ran = {r["id"] for r in results if "error" not in r}
+    if "models.summary" in ran:
+        t = time.time()
         summary = spark.read.parquet(join(out, "models.summary"))
         grouped = summary.groupBy("x", "t_x", "T").count().withColumnRenamed("count", "customers")
         grouped.write.mode("overwrite").parquet(join(out, "models.grouped"))
         grouped_rows = spark.read.parquet(join(out, "models.grouped")).count()
+        if "models.features" in ran:
+            features = spark.read.parquet(join(out, "models.features"))
+            customers = summary.join(features, on="customer_id", how="left")
+            customers.write.mode("overwrite").parquet(join(out, "models.customers"))
+        print(f"models.grouped, models.customers: {grouped_rows} groups ({time.time() - t:.1f} s)", file=sys.stderr)
 
     report = {
         "spark_version": spark.version,
+        # The export's settings (currency, time zone, health and [models]), for scudo score --from-parquet.
+        "settings": manifest.get("settings", {}),
         "model_groups": grouped_rows,
         "session_seconds": round(session_seconds, 3),
         "register_seconds": round(register_seconds, 3),

@@ -123,8 +123,10 @@ pub enum Command {
     /// Ask in plain language: "which customers are at risk?", "analyse Mike Johnson", "what should I
     /// do about at-risk customers?"; other questions become one read-only SQL query (needs [llm])
     Ask(AskArgs),
-    /// Score every customer (stage, segments, RFM, churn, CLV) and store the scores in the history
-    Score(AnalysisArgs),
+    /// Score every customer (stage, segments, RFM, churn, CLV) and store the scores in the history;
+    /// or score a Spark job's per-customer statistics into Parquet (--from-parquet, no workspace)
+    #[command(after_help = SCORE_AFTER_HELP)]
+    Score(ScoreArgs),
     /// Customers by churn risk, from the latest scoring run
     Churn(ListArgs),
     /// Customers by forecast lifetime value, from the latest scoring run
@@ -190,6 +192,27 @@ pub enum Command {
     /// `scudo NAME ARGS…` runs `scudo-NAME ARGS…` from PATH when NAME is not a command of its own
     #[command(external_subcommand)]
     External(Vec<OsString>),
+}
+
+const SCORE_AFTER_HELP: &str = "\
+--from-parquet reads what examples/spark/job.py writes (docs/scale-out.md): models.grouped (BG/NBD),
+models.summary (Gamma-Gamma) and models.customers (statistics and churn features, streamed), with
+results.json for the date, the time unit and the [models] settings of the exported workspace. It
+writes OUT/customer_scores/part-0.parquet (the model columns of customer_scores) and OUT/models.json.
+Examples:
+  scudo score --as-of 2024-10-01
+  scudo score --from-parquet RESULTS --out SCORES --format json";
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// A Spark job's results folder: fit and score its statistics, no workspace needed
+    #[arg(long, value_name = "RESULTS", requires = "out", conflicts_with = "as_of")]
+    pub from_parquet: Option<PathBuf>,
+    /// Where --from-parquet writes the scores (customer_scores/part-0.parquet, models.json)
+    #[arg(long, value_name = "DIR", requires = "from_parquet")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
 }
 
 const SQL_AFTER_HELP: &str = "\
@@ -552,6 +575,10 @@ pub enum ModelsCommand {
         /// Time unit (default: [models] unit in scudo.toml)
         #[arg(long, value_enum)]
         unit: Option<UnitArg>,
+        /// Fit on a Spark job's statistics instead of the workspace's (its results folder:
+        /// models.grouped and models.summary; the date and unit are the ones the job used)
+        #[arg(long, value_name = "RESULTS", conflicts_with_all = ["until", "unit", "as_of"])]
+        from_parquet: Option<PathBuf>,
         #[command(flatten)]
         analysis: AnalysisArgs,
     },

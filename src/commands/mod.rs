@@ -20,6 +20,7 @@ pub mod init;
 pub mod insights;
 pub(crate) mod interrupt;
 pub mod models;
+pub mod models_parquet;
 pub mod mrr;
 pub mod parquet;
 pub mod privacy;
@@ -64,7 +65,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Customer(a) => customer::run(a, g),
         Command::Insights(a) => insights::run(a, g),
         Command::Ask(a) => ask::run(a, g),
-        Command::Score(a) => score::run(a, g),
+        Command::Score(a) => match (&a.from_parquet, &a.out) {
+            (Some(from), Some(out)) => models_parquet::score(from, out, a.analysis.output.format, g),
+            _ => score::run(&a.analysis, g),
+        },
         Command::Churn(a) => analytics::scores("scores.churn", a, g),
         Command::Clv(a) => analytics::scores("scores.clv", a, g),
         Command::Models(m) => models::run(m, g),

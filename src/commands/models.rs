@@ -28,7 +28,10 @@ fn unit_of(arg: Option<UnitArg>, a: &Analysis) -> Unit {
 
 pub fn run(cmd: &ModelsCommand, g: &GlobalArgs) -> Result<Exit> {
     match cmd {
-        ModelsCommand::Fit { model, until, unit, analysis } => {
+        ModelsCommand::Fit { model, from_parquet: Some(dir), analysis, .. } => {
+            super::models_parquet::fit(dir, *model, analysis.output.format)
+        }
+        ModelsCommand::Fit { model, until, unit, analysis, .. } => {
             let a = Analysis::open(g, analysis.as_of.as_of)?;
             let (until, end) = until_or_data_end(&a, *until, "fit to")?;
             fit(&a, *model, until, end, unit_of(*unit, &a), analysis.output.format)
@@ -73,44 +76,38 @@ fn data(a: &Analysis, until: NaiveDate, unit: Unit) -> Result<Vec<(String, Summa
     Ok(d)
 }
 
-fn fit(
-    a: &Analysis,
-    which: ModelArg,
-    until: NaiveDate,
-    last_purchase: Option<NaiveDate>,
-    unit: Unit,
-    format: Format,
-) -> Result<Exit> {
-    let d = data(a, until, unit)?;
-    let plain: Vec<Summary> = d.iter().map(|(_, s)| *s).collect();
-    let grouped = Grouped::new(&plain);
-    let mut models: Vec<(String, Value, f64, usize, f64)> = Vec::new();
+/// One fitted model: name, parameters, log-likelihood, customers it was fitted on, seconds.
+pub type Fitted = (String, Value, f64, usize, f64);
+
+/// Fits `which` model(s): the purchase models on `grouped`, Gamma-Gamma on `spend`.
+pub fn fit_models(which: ModelArg, grouped: &Grouped, spend: &[(f64, f64)]) -> Vec<Fitted> {
+    let customers = grouped.customers as usize;
+    let mut models: Vec<Fitted> = Vec::new();
     if matches!(which, ModelArg::Bgnbd | ModelArg::All) {
         let t = Instant::now();
-        let (m, ll) = BgNbd::fit(&grouped);
+        let (m, ll) = BgNbd::fit(grouped);
         models.push((
             "bgnbd".into(),
             json!({"r": m.r, "alpha": m.alpha, "a": m.a, "b": m.b}),
             ll,
-            plain.len(),
+            customers,
             t.elapsed().as_secs_f64(),
         ));
     }
     if matches!(which, ModelArg::ParetoNbd | ModelArg::All) {
         let t = Instant::now();
-        let (m, ll) = ParetoNbd::fit(&grouped);
+        let (m, ll) = ParetoNbd::fit(grouped);
         models.push((
             "pareto-nbd".into(),
             json!({"r": m.r, "alpha": m.alpha, "s": m.s, "beta": m.beta}),
             ll,
-            plain.len(),
+            customers,
             t.elapsed().as_secs_f64(),
         ));
     }
     if matches!(which, ModelArg::GammaGamma | ModelArg::All) {
-        let spend = spend_data(&plain);
         let t = Instant::now();
-        let (m, ll) = GammaGamma::fit(&spend);
+        let (m, ll) = GammaGamma::fit(spend);
         models.push((
             "gamma-gamma".into(),
             json!({"p": m.p, "q": m.q, "gamma": m.gamma}),
@@ -119,21 +116,30 @@ fn fit(
             t.elapsed().as_secs_f64(),
         ));
     }
-    let text = match format {
+    models
+}
+
+/// The fitted models as `format`; `envelope` wraps the JSON body (as of, currency).
+pub fn render_fit(
+    models: &[Fitted],
+    body: Value,
+    envelope: impl FnOnce(Value) -> Value,
+    title: &str,
+    format: Format,
+) -> String {
+    match format {
         Format::Json => {
             let mut obj = serde_json::Map::new();
-            for (name, params, ll, n, secs) in &models {
+            for (name, params, ll, n, secs) in models {
                 let mut m = params.as_object().cloned().unwrap_or_default();
                 m.insert("log_likelihood".into(), json!(ll));
                 m.insert("customers".into(), json!(n));
                 m.insert("fit_seconds".into(), json!((secs * 1000.0).round() / 1000.0));
                 obj.insert(name.clone(), Value::Object(m));
             }
-            output::json::to_string(&envelope(
-                &a.ctx,
-                json!({"until": until.to_string(), "last_purchase": last_purchase.map(|d| d.to_string()),
-                       "unit": unit.name(), "models": obj}),
-            ))
+            let mut body = body;
+            body["models"] = Value::Object(obj);
+            output::json::to_string(&envelope(body))
         }
         _ => {
             let rs = ResultSet {
@@ -162,14 +168,26 @@ fn fit(
                     })
                     .collect(),
             };
-            if format == Format::Csv {
-                output::csv::render(&rs)
-            } else {
-                format!("Models fitted on purchases up to {until}, in {}s\n\n{}", unit.name(), table::render(&rs))
-            }
+            if format == Format::Csv { output::csv::render(&rs) } else { format!("{title}\n\n{}", table::render(&rs)) }
         }
-    };
-    output::emit(&text)?;
+    }
+}
+
+fn fit(
+    a: &Analysis,
+    which: ModelArg,
+    until: NaiveDate,
+    last_purchase: Option<NaiveDate>,
+    unit: Unit,
+    format: Format,
+) -> Result<Exit> {
+    let d = data(a, until, unit)?;
+    let plain: Vec<Summary> = d.iter().map(|(_, s)| *s).collect();
+    let models = fit_models(which, &Grouped::new(&plain), &spend_data(&plain));
+    let body = json!({"until": until.to_string(), "last_purchase": last_purchase.map(|d| d.to_string()),
+                      "unit": unit.name()});
+    let title = format!("Models fitted on purchases up to {until}, in {}s", unit.name());
+    output::emit(&render_fit(&models, body, |b| envelope(&a.ctx, b), &title, format))?;
     Ok(Exit::Ok)
 }
 

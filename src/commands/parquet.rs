@@ -120,7 +120,7 @@ pub fn run(args: &ExportParquetArgs, g: &GlobalArgs) -> Result<Exit> {
         progress.inc(1);
     }
     progress.finish_and_clear();
-    let h = &ws.settings.health;
+    let (h, m) = (&ws.settings.health, &ws.settings.models);
     let manifest = serde_json::json!({
         "schema_version": 1,
         "scudo_version": env!("CARGO_PKG_VERSION"),
@@ -135,6 +135,14 @@ pub fn run(args: &ExportParquetArgs, g: &GlobalArgs) -> Result<Exit> {
                 "lost_days": h.lost_days,
                 "new_days": h.new_days,
                 "vip_min_revenue": h.vip_min_revenue,
+            },
+            // What `scudo score --from-parquet` scores the Spark job's statistics with.
+            "models": {
+                "unit": m.unit,
+                "churn_horizon_days": m.churn_horizon_days,
+                "clv_horizon_months": m.clv_horizon_months,
+                "annual_discount_rate": m.annual_discount_rate,
+                "min_repeat_buyers": m.min_repeat_buyers,
             },
         },
         "tables": tables,

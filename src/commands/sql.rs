@@ -52,8 +52,15 @@ pub fn run(args: &SqlArgs, g: &GlobalArgs) -> Result<Exit> {
     let as_of_text = as_of.to_string();
     let mut written = Vec::new();
     let mut skipped = Vec::new();
+    // The models' statistics in the workspace's own time unit ([models] unit), as `scudo score`
+    // computes them, unless --param says otherwise.
+    let mut given = args.params.clone();
+    if !given.iter().any(|(k, _)| k == "unit_days") {
+        let days = if ws.settings.models.unit == "day" { "1" } else { "7" };
+        given.push(("unit_days".to_string(), days.to_string()));
+    }
     for q in catalog.files.iter().filter(|f| !f.is_macro) {
-        let params = match bound(q, &standard, &args.params, Some(&as_of_text)) {
+        let params = match bound(q, &standard, &given, Some(&as_of_text)) {
             Ok(p) => p,
             Err(e) => {
                 skipped.push(serde_json::json!({"id": q.id, "reason": why_not(&translator, q, &standard, &e)}));

@@ -38,9 +38,18 @@ pub struct Grouped {
 
 impl Grouped {
     pub fn new(data: &[Summary]) -> Grouped {
+        Grouped::from_counts(data.iter().map(|s| (s.x, s.t_x, s.t, 1.0)))
+    }
+
+    /// Groups counted elsewhere (the Spark job's `models.grouped`): (x, t_x, T, customers) rows in
+    /// any order; rows of the same triple are added. The same groups as [`Grouped::new`] on the
+    /// customers they count, in the same order, so a fit on either gives the same parameters.
+    pub fn from_counts(rows: impl IntoIterator<Item = (f64, f64, f64, f64)>) -> Grouped {
         let mut map: HashMap<u64, HashMap<(u64, u64), f64>> = HashMap::new();
-        for s in data {
-            *map.entry(s.x.to_bits()).or_default().entry((s.t_x.to_bits(), s.t.to_bits())).or_default() += 1.0;
+        let mut customers = 0.0;
+        for (x, t_x, t, w) in rows {
+            *map.entry(x.to_bits()).or_default().entry((t_x.to_bits(), t.to_bits())).or_default() += w;
+            customers += w;
         }
         let mut by_x: Vec<(f64, Times)> = map
             .into_iter()
@@ -52,7 +61,7 @@ impl Grouped {
             })
             .collect();
         by_x.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Grouped::from_by_x(by_x, data.len() as f64)
+        Grouped::from_by_x(by_x, customers)
     }
 
     /// Every k-th group, so that about `rows` remain (with their counts): a cheap stand-in for the

@@ -10,6 +10,7 @@ pub mod data;
 pub mod gamma_gamma;
 pub mod optimize;
 pub mod pareto;
+pub mod parquet;
 pub mod scoring;
 pub mod special;
 

@@ -1,17 +1,21 @@
 //! Scoring every customer: churn probability with reasons, expected purchases, next order and CLV
 //! from BG/NBD and Gamma-Gamma fitted on the whole history up to the scoring date; a labelled
 //! rule-based estimate when there are too few repeat buyers to fit.
+//!
+//! The fit ([`fit`]) reads grouped statistics and the repeat buyers' spend, and the formulas
+//! ([`Scorer`]) one customer at a time: the same code scores a workspace ([`score`]) and the
+//! statistics a Spark job wrote as Parquet (`scudo score --from-parquet`, src/models/parquet.rs).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Result;
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 
 use super::bgnbd::BgNbd;
 use super::churn::{self, Features};
 use super::gamma_gamma::GammaGamma;
-use super::{Grouped, Unit, spend_data, summaries};
+use super::{Grouped, Summary, Unit, spend_data, summaries};
 use crate::config::ModelSettings;
 use crate::queries::{Catalog, QueryContext};
 use crate::store::Store;
@@ -71,22 +75,16 @@ fn trend(ratio: Option<f64>) -> &'static str {
     }
 }
 
-/// Scores every buyer on `ctx.as_of`.
-pub fn score(
-    store: &Store,
-    catalog: &Catalog,
-    ctx: &QueryContext,
-    settings: &ModelSettings,
-) -> Result<(Vec<ModelRow>, FitReport)> {
-    let unit = if settings.unit == "day" { Unit::Day } else { Unit::Week };
+/// Fits BG/NBD on `grouped` and Gamma-Gamma on `spend` (repeat buyers' (x, m)), or says why the
+/// models are not used: fewer repeat buyers than `settings.min_repeat_buyers`, or no convergence.
+pub fn fit(grouped: &Grouped, spend: &[(f64, f64)], settings: &ModelSettings) -> FitReport {
     let started = Instant::now();
-    let data = summaries(store, catalog, ctx, ctx.as_of, unit)?;
-    let plain: Vec<super::Summary> = data.iter().map(|(_, s)| *s).collect();
-    let repeat_buyers = plain.iter().filter(|s| s.x > 0.0).count();
+    let repeat_buyers =
+        grouped.by_x.iter().filter(|(x, _)| *x > 0.0).flat_map(|(_, v)| v.iter().map(|r| r.2)).sum::<f64>() as usize;
     let mut report = FitReport {
         bgnbd: None,
         gamma_gamma: None,
-        customers: plain.len(),
+        customers: grouped.customers as usize,
         repeat_buyers,
         seconds: 0.0,
         fallback: None,
@@ -97,18 +95,15 @@ pub fn score(
             settings.min_repeat_buyers
         ));
     } else {
-        let grouped = Grouped::new(&plain);
-        crate::store::timing("grouping the summaries", started, Some(grouped.len()));
-        let (bg, ll) = BgNbd::fit(&grouped);
+        let (bg, ll) = BgNbd::fit(grouped);
         crate::store::timing("fitting BG/NBD", started, None);
         if ll.is_finite() {
             report.bgnbd = Some((bg, ll));
         } else {
             report.fallback = Some("the BG/NBD fit did not converge".to_string());
         }
-        let spend = spend_data(&plain);
         if spend.len() as i64 >= settings.min_repeat_buyers {
-            let (gg, gll) = GammaGamma::fit(&spend);
+            let (gg, gll) = GammaGamma::fit(spend);
             if gll.is_finite() && gg.q > 1.0 {
                 report.gamma_gamma = Some((gg, gll));
             }
@@ -116,23 +111,48 @@ pub fn score(
     }
     report.seconds = started.elapsed().as_secs_f64();
     crate::store::timing("fitting BG/NBD and Gamma-Gamma", started, None);
-    let feats = features(store, catalog, ctx)?;
-    let scoring = Instant::now();
-    let horizon = settings.churn_horizon_days as f64 / unit.days();
-    let monthly_discount = (1.0 + settings.annual_discount_rate).powf(1.0 / 12.0) - 1.0;
-    let months = settings.clv_horizon_months.max(0);
-    // Per thread: the numerators of expected purchases per (x, T), see below.
-    type Numerators = std::cell::RefCell<HashMap<(u64, u64), Vec<f64>>>;
-    let score_one = |(id, s): &(String, super::Summary), cache: &Numerators| -> ModelRow {
-        let f = feats.get(id).cloned().unwrap_or_default();
-        let reasons = churn::reasons(&f).join("; ");
+    report
+}
+
+/// The numerators of expected purchases per (x, T), shared by the customers that have them.
+pub type Numerators = HashMap<(u64, u64), Vec<f64>>;
+
+/// Scores one customer at a time from the fitted models (or the rule-based estimate).
+pub struct Scorer<'a> {
+    fit: &'a FitReport,
+    settings: &'a ModelSettings,
+    unit: Unit,
+    as_of: NaiveDate,
+    horizon: f64,
+    monthly_discount: f64,
+    months: i64,
+}
+
+impl<'a> Scorer<'a> {
+    pub fn new(fit: &'a FitReport, settings: &'a ModelSettings, unit: Unit, as_of: NaiveDate) -> Scorer<'a> {
+        Scorer {
+            fit,
+            settings,
+            unit,
+            as_of,
+            horizon: settings.churn_horizon_days as f64 / unit.days(),
+            monthly_discount: (1.0 + settings.annual_discount_rate).powf(1.0 / 12.0) - 1.0,
+            months: settings.clv_horizon_months.max(0),
+        }
+    }
+
+    /// One customer's scores from their statistics `s` and churn features `f`; `cache` holds the
+    /// expected-purchase numerators already computed (one per scoring thread).
+    pub fn row(&self, id: &str, s: &Summary, f: &Features, cache: &mut Numerators) -> ModelRow {
+        let reasons = churn::reasons(f).join("; ");
         let mut row = ModelRow {
-            customer_id: id.clone(),
+            customer_id: id.to_string(),
             clv_trend: Some(trend(f.spend_rate_ratio).to_string()),
             churn_reasons: (!reasons.is_empty()).then_some(reasons),
             ..ModelRow::default()
         };
-        match (&report.bgnbd, &report.fallback) {
+        let (horizon, months, unit) = (self.horizon, self.months, self.unit);
+        match (&self.fit.bgnbd, &self.fit.fallback) {
             (Some((bg, _)), None) => {
                 let p = bg.p_no_purchase(horizon, s.x, s.t_x, s.t);
                 let alive = bg.p_alive(s.x, s.t_x, s.t);
@@ -142,9 +162,7 @@ pub fn score(
                 row.p_alive = Some(alive);
                 // Expected purchases by the churn horizon and by each month of the CLV horizon:
                 // the hypergeometric parts depend on (x, T) only and are shared through `cache`.
-                let key = (s.x.to_bits(), s.t.to_bits());
-                let mut cached = cache.borrow_mut();
-                let nums = cached.entry(key).or_insert_with(|| {
+                let nums = cache.entry((s.x.to_bits(), s.t.to_bits())).or_insert_with(|| {
                     std::iter::once(horizon)
                         .chain((1..=months).map(|k| k as f64 * DAYS_PER_MONTH / unit.days()))
                         .map(|h| if h > 0.0 { bg.expected_numerator(h, s.x, s.t) } else { 0.0 })
@@ -155,8 +173,8 @@ pub fn score(
                 row.next_order_date = (alive >= 0.5)
                     .then(|| bg.expected_wait(s.x, s.t))
                     .flatten()
-                    .map(|w| ctx.as_of + Duration::days((w * unit.days()).round() as i64));
-                let spend = match &report.gamma_gamma {
+                    .map(|w| self.as_of + Duration::days((w * unit.days()).round() as i64));
+                let spend = match &self.fit.gamma_gamma {
                     Some((gg, _)) => gg.expected_average(s.x, s.m),
                     None => s.m.unwrap_or(0.0),
                 };
@@ -164,25 +182,45 @@ pub fn score(
                 let mut before = 0.0;
                 for k in 1..=months {
                     let upto = (nums[k as usize] / den).max(0.0);
-                    clv += (upto - before) * spend / (1.0 + monthly_discount).powi(k as i32);
+                    clv += (upto - before) * spend / (1.0 + self.monthly_discount).powi(k as i32);
                     before = upto;
                 }
                 row.clv_cents = Some((clv * 100.0).round() as i64);
             }
             (_, why) => {
-                let p =
-                    churn::rule_based(f.days_since_last.unwrap_or(0), f.typical_gap_days, settings.churn_horizon_days);
+                let horizon_days = self.settings.churn_horizon_days;
+                let p = churn::rule_based(f.days_since_last.unwrap_or(0), f.typical_gap_days, horizon_days);
                 row.churn_probability = Some(p);
                 row.churn_band = Some(churn::band(p).to_string());
                 row.churn_method = Some(format!("rule-based ({})", why.clone().unwrap_or_default()));
             }
         }
         row
-    };
+    }
+}
+
+/// Scores every buyer on `ctx.as_of`.
+pub fn score(
+    store: &Store,
+    catalog: &Catalog,
+    ctx: &QueryContext,
+    settings: &ModelSettings,
+) -> Result<(Vec<ModelRow>, FitReport)> {
+    let unit = if settings.unit == "day" { Unit::Day } else { Unit::Week };
+    let started = Instant::now();
+    let data = summaries(store, catalog, ctx, ctx.as_of, unit)?;
+    let plain: Vec<Summary> = data.iter().map(|(_, s)| *s).collect();
+    let grouped = Grouped::new(&plain);
+    crate::store::timing("grouping the summaries", started, Some(grouped.len()));
+    let report = fit(&grouped, &spend_data(&plain), settings);
+    let feats = features(store, catalog, ctx)?;
+    let scoring = Instant::now();
+    let scorer = Scorer::new(&report, settings, unit, ctx.as_of);
+    let none = Features::default();
     // Customers are independent: two threads, each half of them, in order.
-    let score_all = |part: &[(String, super::Summary)]| -> Vec<ModelRow> {
-        let cache = Numerators::default();
-        part.iter().map(|c| score_one(c, &cache)).collect()
+    let score_all = |part: &[(String, Summary)]| -> Vec<ModelRow> {
+        let mut cache = Numerators::default();
+        part.iter().map(|(id, s)| scorer.row(id, s, feats.get(id).unwrap_or(&none), &mut cache)).collect()
     };
     let rows: Vec<ModelRow> = if data.len() < 20_000 {
         score_all(&data)

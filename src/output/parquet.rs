@@ -53,3 +53,55 @@ impl ParquetFile {
         Ok(self.rows)
     }
 }
+
+/// The columns `customer_scores` stores from the models, in its names and types (`clv` as
+/// DECIMAL(18,2)), for `scudo score --from-parquet`.
+pub fn model_scores_schema() -> SchemaRef {
+    use duckdb::arrow::datatypes::{DataType, Field, Schema};
+    let f = |name: &str, t: DataType, nullable: bool| Field::new(name, t, nullable);
+    std::sync::Arc::new(Schema::new(vec![
+        f("customer_id", DataType::Utf8, false),
+        f("churn_probability", DataType::Float64, true),
+        f("churn_band", DataType::Utf8, true),
+        f("churn_method", DataType::Utf8, true),
+        f("churn_reasons", DataType::Utf8, true),
+        f("p_alive", DataType::Float64, true),
+        f("expected_purchases", DataType::Float64, true),
+        f("next_order_date", DataType::Date32, true),
+        f("clv", DataType::Decimal128(18, 2), true),
+        f("clv_trend", DataType::Utf8, true),
+    ]))
+}
+
+/// Model scores as one Arrow batch of [`model_scores_schema`].
+pub fn model_scores_batch(schema: &SchemaRef, rows: &[crate::store::scores::ModelRow]) -> Result<RecordBatch> {
+    use duckdb::arrow::array::{ArrayRef, Date32Array, Decimal128Array, Float64Array, StringArray};
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+    let text = |f: fn(&crate::store::scores::ModelRow) -> Option<&str>| -> ArrayRef {
+        std::sync::Arc::new(rows.iter().map(f).collect::<StringArray>())
+    };
+    let float = |f: fn(&crate::store::scores::ModelRow) -> Option<f64>| -> ArrayRef {
+        std::sync::Arc::new(rows.iter().map(f).collect::<Float64Array>())
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(|r| Some(r.customer_id.as_str())),
+        float(|r| r.churn_probability),
+        text(|r| r.churn_band.as_deref()),
+        text(|r| r.churn_method.as_deref()),
+        text(|r| r.churn_reasons.as_deref()),
+        float(|r| r.p_alive),
+        float(|r| r.expected_purchases),
+        std::sync::Arc::new(
+            rows.iter().map(|r| r.next_order_date.map(|d| (d - epoch).num_days() as i32)).collect::<Date32Array>(),
+        ),
+        std::sync::Arc::new(
+            rows.iter()
+                .map(|r| r.clv_cents.map(i128::from))
+                .collect::<Decimal128Array>()
+                .with_precision_and_scale(18, 2)
+                .context("clv as DECIMAL(18,2)")?,
+        ),
+        text(|r| r.clv_trend.as_deref()),
+    ];
+    RecordBatch::try_new(schema.clone(), columns).context("the scores as an Arrow batch")
+}

@@ -175,6 +175,18 @@ fn run_job(runs: &[&Prepared]) {
     let reports: Vec<String> =
         runs.iter().map(|p| std::fs::read_to_string(p.results.join("results.json")).unwrap_or_default()).collect();
     assert!(out.status.success(), "the Spark job failed:\n{}\n{}", reports.join("\n"), stderr);
+    // Where the time went, for the CI log (.ci/run's budget for this test is 4 minutes).
+    for r in &reports {
+        let r: serde_json::Value = serde_json::from_str(r).unwrap();
+        let queries: f64 = r["queries"].as_array().unwrap().iter().filter_map(|q| q["seconds"].as_f64()).sum();
+        eprintln!(
+            "spark: session {} s, tables {} s, {} queries {queries:.1} s, total {} s",
+            r["session_seconds"],
+            r["register_seconds"],
+            r["queries"].as_array().unwrap().len(),
+            r["total_seconds"]
+        );
+    }
 }
 
 /// Every query's Spark rows against DuckDB's; returns the ids compared.
@@ -254,13 +266,120 @@ fn every_translated_query_gives_duckdbs_rows_on_spark() {
     let truth: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(s.path().join("gen/truth.json")).unwrap()).unwrap();
     let end = truth["end"].as_str().map(str::to_string).unwrap_or_else(|| "2024-12-31".into());
-    s.ok(&["-w", shop.to_str().unwrap(), "score", "--as-of", &end, "-q"]);
+    let scored = s.ok(&["-w", shop.to_str().unwrap(), "score", "--as-of", &end, "--format", "json"]).json();
     let shop = prepare(&s, &shop, &end, "generated");
     // One Spark session for both shops (starting one takes most of a minute).
     run_job(&[&demo, &shop]);
     let on_demo = compare(&s, &demo);
     let on_shop = compare(&s, &shop);
     assert_eq!(on_demo, on_shop, "the same queries run on both shops");
+    model_path_at_scale(&s, &shop, &scored);
+}
+
+/// Relative difference within `tolerance`.
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance * a.abs().max(b.abs())
+}
+
+/// The model path at scale on the generated shop: `scudo models fit --from-parquet` on the job's
+/// grouped statistics gives the workspace's parameters, and `scudo score --from-parquet` the
+/// workspace's stored scores, customer by customer.
+fn model_path_at_scale(s: &Scudo, p: &Prepared, scored: &serde_json::Value) {
+    let (w, results) = (p.ws.to_str().unwrap(), p.results.to_str().unwrap());
+    let groups = spark_rows(&p.results.join("models.grouped"));
+    let counted: i64 = groups.iter().map(|g| g["customers"].as_i64().unwrap()).sum();
+    assert_eq!(counted, scored["buyers_scored"].as_i64().unwrap(), "every buyer is in one group");
+    assert!(groups.len() < counted as usize, "customers sharing (x, t_x, T) share a group");
+
+    // The fits: from the grouped Parquet statistics, against `scudo models fit` on the workspace.
+    let from_parquet = s.ok(&["models", "fit", "--from-parquet", results, "--format", "json"]).json();
+    assert_eq!(from_parquet["until"], p.as_of.as_str());
+    assert_eq!(from_parquet["groups"].as_u64().unwrap(), groups.len() as u64);
+    let on_workspace = s.ok(&["-w", w, "models", "fit", "--until", &p.as_of, "--format", "json"]).json();
+    for (model, params) in [
+        ("bgnbd", &["r", "alpha", "a", "b"][..]),
+        ("pareto-nbd", &["r", "alpha", "s", "beta"]),
+        ("gamma-gamma", &["p", "q", "gamma"]),
+    ] {
+        for k in params.iter().chain(&["log_likelihood"]) {
+            let (a, b) = (
+                from_parquet["models"][model][k].as_f64().unwrap(),
+                on_workspace["models"][model][k].as_f64().unwrap(),
+            );
+            assert!(close(a, b, 1e-6), "{model} {k}: from Parquet {a}, on the workspace {b}");
+        }
+        assert_eq!(from_parquet["models"][model]["customers"], on_workspace["models"][model]["customers"], "{model}");
+    }
+
+    // The scores: streamed from the job's statistics, against what `scudo score` stored.
+    let out = s.path().join("scores-from-parquet");
+    let r = s.ok(&["score", "--from-parquet", results, "--out", out.to_str().unwrap(), "--format", "json"]).json();
+    for (model, k) in [
+        ("bgnbd", "r"),
+        ("bgnbd", "alpha"),
+        ("bgnbd", "a"),
+        ("bgnbd", "b"),
+        ("gamma_gamma", "p"),
+        ("gamma_gamma", "q"),
+        ("gamma_gamma", "gamma"),
+    ] {
+        let (a, b) = (r["models"][model][k].as_f64().unwrap(), scored["models"][model][k].as_f64().unwrap());
+        assert!(close(a, b, 1e-6), "{model} {k}: from Parquet {a}, scudo score {b}");
+    }
+    assert_eq!(r["models"]["fallback"], serde_json::Value::Null, "the models were fitted");
+    let mine = spark_rows(&out.join("customer_scores"));
+    assert_eq!(mine.len() as i64, scored["buyers_scored"].as_i64().unwrap());
+    let stored: std::collections::HashMap<String, serde_json::Map<String, serde_json::Value>> =
+        spark_rows(&p.export.join("customer_scores"))
+            .into_iter()
+            .filter(|r| !r["churn_method"].is_null())
+            .map(|r| (r["customer_id"].as_str().unwrap().to_string(), r))
+            .collect();
+    assert_eq!(stored.len(), mine.len(), "the same buyers scored");
+    let columns = [
+        "churn_probability",
+        "churn_band",
+        "churn_method",
+        "churn_reasons",
+        "p_alive",
+        "expected_purchases",
+        "next_order_date",
+        "clv",
+        "clv_trend",
+    ];
+    let mut with_clv = 0;
+    for row in &mine {
+        let id = row["customer_id"].as_str().unwrap();
+        let theirs = stored.get(id).unwrap_or_else(|| panic!("{id} was not scored by scudo score"));
+        for c in columns {
+            assert!(same(&row[c], &theirs[c]), "{id} {c}: from Parquet {}, stored {}", row[c], theirs[c]);
+        }
+        with_clv += usize::from(row["clv"].as_f64().is_some_and(|v| v > 0.0));
+    }
+    assert!(with_clv > mine.len() / 2, "CLV forecast for most buyers: {with_clv} of {}", mine.len());
+}
+
+#[test]
+fn score_from_parquet_says_what_is_missing() {
+    let s = Scudo::new();
+    let empty = s.path().join("nothing");
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = s.run(&["score", "--from-parquet", empty.to_str().unwrap(), "--out", "scores"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("results.json") && r.stderr.contains("job.py"), "{}", r.stderr);
+    // A report whose statistics are not there: the folder is named.
+    std::fs::write(
+        empty.join("results.json"),
+        r#"{"queries": [{"id": "models.summary", "params": {"until": "2024-10-01", "unit_days": "7"}, "rows": 1}]}"#,
+    )
+    .unwrap();
+    let r = s.run(&["models", "fit", "--from-parquet", empty.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("models.grouped"), "{}", r.stderr);
+    // --out is required, and the workspace's own date cannot be mixed in.
+    let r = s.run(&["score", "--from-parquet", empty.to_str().unwrap()]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--out"), "{}", r.stderr);
 }
 
 #[test]

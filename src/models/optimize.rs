@@ -16,35 +16,6 @@ pub fn fit_positive(dims: usize, n: f64, ll: impl Fn(&[f64]) -> f64) -> Vec<f64>
     fit_positive_from(&vec![1.0; dims], 0.5, n, ll)
 }
 
-/// Maximum likelihood on grouped data: more than 100,000 groups are first fitted on a sample
-/// of about 20,000, and the full fit starts from there with a small simplex (the same optimum
-/// in a fraction of the evaluations).
-pub fn fit_grouped(dims: usize, data: &Grouped, ll: impl Fn(&[f64], &Grouped) -> f64) -> Vec<f64> {
-    let sample = (data.len() > 100_000).then(|| {
-        let sample = data.sample(20_000);
-        let n = sample.customers;
-        (sample, n)
-    });
-    fit_from_sample(dims, (data, data.customers), sample, ll)
-}
-
-/// Maximum likelihood over `data` (`n` customers), started from a fit on `sample` (of its own
-/// size) when there is one.
-pub fn fit_from_sample<D>(
-    dims: usize,
-    (data, n): (&D, f64),
-    sample: Option<(D, f64)>,
-    ll: impl Fn(&[f64], &D) -> f64,
-) -> Vec<f64> {
-    match sample {
-        Some((sample, sample_n)) => {
-            let start = fit_positive(dims, sample_n, |p| ll(p, &sample));
-            fit_positive_from(&start, 0.05, n, |p| ll(p, data))
-        }
-        None => fit_positive(dims, n, |p| ll(p, data)),
-    }
-}
-
 /// As [`fit_positive`], from the parameters `start` with a first simplex `step` wide (in log
 /// space): a small step from a good start (a fit on a sample) saves most evaluations.
 pub fn fit_positive_from(start: &[f64], step: f64, n: f64, ll: impl Fn(&[f64]) -> f64) -> Vec<f64> {
@@ -61,8 +32,9 @@ pub fn fit_positive_from(start: &[f64], step: f64, n: f64, ll: impl Fn(&[f64]) -
 /// A log-likelihood with its gradient: (ln L, ∂ ln L/∂ parameter) at the parameters.
 pub type ValueAndGradient = (f64, Vec<f64>);
 
-/// Maximum likelihood by BFGS on grouped data, with the gradient: as [`fit_grouped`], more than
-/// 100,000 groups are first fitted on a sample of about 20,000 and the full fit starts there.
+/// Maximum likelihood by BFGS on grouped data, with the gradient: more than 100,000 groups are
+/// first fitted on a sample of about 20,000, and the full fit starts from there (the same optimum
+/// in a fraction of the evaluations).
 pub fn fit_grouped_with_gradient(
     dims: usize,
     data: &Grouped,
@@ -76,7 +48,8 @@ pub fn fit_grouped_with_gradient(
     fit_from_sample_with_gradient(dims, (data, data.customers), sample, llg)
 }
 
-/// As [`fit_from_sample`], by BFGS with the gradient.
+/// Maximum likelihood by BFGS over `data` (`n` customers), started from a fit on `sample` (of its
+/// own size) when there is one.
 pub fn fit_from_sample_with_gradient<D>(
     dims: usize,
     (data, n): (&D, f64),

@@ -146,11 +146,7 @@ fn resume(g: &GlobalArgs) -> Result<Exit> {
         summary(&report, g.quiet);
         store = open(&ws)?;
     }
-    let now = Utc::now();
-    for def in ws.settings.automation.iter().filter(|a| a.enabled) {
-        let Some(s) = automate::schedule(def, &ws)? else { continue };
-        let Some((last, _)) = store.automation_last_run(&def.name)? else { continue };
-        let missed = s.missed(last, now, 10_000);
+    for (def, missed) in missed_runs(&ws, &store)? {
         let Some(latest) = missed.last() else { continue };
         if def.catch_up == "skip" {
             if !g.quiet {
@@ -245,15 +241,25 @@ fn resume_has_work(ws: &Workspace) -> Result<bool> {
     if !store.automation_runs_unfinished()?.is_empty() {
         return Ok(true);
     }
+    Ok(missed_runs(ws, &store)?.iter().any(|(def, _)| def.catch_up != "skip"))
+}
+
+/// An automation and the runs it missed.
+type Missed<'w> = (&'w AutomationDef, Vec<DateTime<chrono_tz::Tz>>);
+
+/// The enabled automations with runs missed since their last one (up to 10,000 each), and those runs.
+fn missed_runs<'w>(ws: &'w Workspace, store: &Store) -> Result<Vec<Missed<'w>>> {
     let now = Utc::now();
+    let mut out = Vec::new();
     for def in ws.settings.automation.iter().filter(|a| a.enabled) {
         let Some(s) = automate::schedule(def, ws)? else { continue };
         let Some((last, _)) = store.automation_last_run(&def.name)? else { continue };
-        if def.catch_up != "skip" && !s.missed(last, now, 10_000).is_empty() {
-            return Ok(true);
+        let missed = s.missed(last, now, 10_000);
+        if !missed.is_empty() {
+            out.push((def, missed));
         }
     }
-    Ok(false)
+    Ok(out)
 }
 
 fn summary(r: &automate::run::Report, quiet: bool) {

@@ -46,6 +46,27 @@ pub(super) fn source_key(source: &str, key: &str) -> String {
     format!("{source}\u{1f}{key}")
 }
 
+/// The keys a record registers in customer_sources: `id:`, `email:` and `phone:` for what it
+/// states, else `guest:ORDER` for a guest order; none for a customer record naming nobody.
+pub(super) fn source_keys(identity: &Identity, guest_of: Option<&str>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    if let Some(id) = &identity.source_customer_id {
+        keys.push(format!("id:{id}"));
+    }
+    if let Some(e) = &identity.email {
+        keys.push(format!("email:{e}"));
+    }
+    if let Some(p) = &identity.phone {
+        keys.push(format!("phone:{p}"));
+    }
+    if keys.is_empty()
+        && let Some(order) = guest_of
+    {
+        keys.push(format!("guest:{order}"));
+    }
+    keys
+}
+
 impl Identities {
     /// Empty maps and the next free customer number; lookups fill the maps.
     pub fn new(conn: &Connection) -> Result<Identities> {
@@ -87,20 +108,9 @@ impl Identities {
                 Record::Subscription(s) => (&s.customer.identity, None),
                 Record::Product(_) | Record::Reject(_) => continue,
             };
-            if let Some(id) = &identity.source_customer_id {
-                wanted.push(('k', format!("id:{id}")));
-            }
-            if let Some(e) = &identity.email {
-                wanted.push(('k', format!("email:{e}")));
-                wanted.push(('e', e.clone()));
-            }
-            if let Some(p) = &identity.phone {
-                wanted.push(('k', format!("phone:{p}")));
-                wanted.push(('p', p.clone()));
-            }
-            if let Some(order) = guest_of {
-                wanted.push(('k', format!("guest:{order}")));
-            }
+            wanted.extend(source_keys(identity, guest_of).into_iter().map(|k| ('k', k)));
+            wanted.extend(identity.email.iter().map(|e| ('e', e.clone())));
+            wanted.extend(identity.phone.iter().map(|p| ('p', p.clone())));
         }
         wanted.retain(|w| self.asked.insert(w.clone()));
         if wanted.is_empty() {
@@ -124,11 +134,30 @@ impl Identities {
                 OR s.phone IN (SELECT value FROM _ids_wanted WHERE kind = 'p')
              ORDER BY s.rowid",
         )?;
-        let mut rows = stmt.query(params![source]).context("looking up who is who")?;
+        self.read(stmt.query(params![source]).context("looking up who is who")?)?;
+        conn.execute_batch("DROP TABLE _ids_wanted;")?;
+        self.spent += started.elapsed();
+        Ok(())
+    }
+
+    /// Reads every row of customer_sources into the maps. What this import registered already
+    /// is not in the table, and what the table holds for an identity the import looked up is in
+    /// the maps already, so nothing read here contradicts an entry.
+    fn load_all(&mut self, conn: &Connection) -> Result<()> {
+        let mut stmt =
+            conn.prepare("SELECT source, source_key, customer_id, email, phone, true, true FROM customer_sources")?;
+        self.read(stmt.query([])?)?;
+        self.complete = true;
+        Ok(())
+    }
+
+    /// Adds rows of (source, source_key, customer_id, email, phone, email asked, phone asked) in
+    /// table order: every key, and the first customer of each email and phone asked for (for
+    /// those, every row is read, so the first one read is the table's first).
+    fn read(&mut self, mut rows: duckdb::Rows<'_>) -> Result<()> {
         while let Some(r) = rows.next()? {
-            let (src, key, cid): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (source, key, cid): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
             let (email, phone): (Option<String>, Option<String>) = (r.get(3)?, r.get(4)?);
-            // Only the emails and phones asked for: for those, every row is here, in order.
             if r.get::<_, Option<bool>>(5)? == Some(true)
                 && let Some(e) = email
             {
@@ -139,35 +168,8 @@ impl Identities {
             {
                 self.by_phone.entry(p).or_insert_with(|| cid.clone());
             }
-            self.by_key.entry(source_key(&src, &key)).or_insert(cid);
-        }
-        drop(rows);
-        conn.execute_batch("DROP TABLE _ids_wanted;")?;
-        self.spent += started.elapsed();
-        Ok(())
-    }
-
-    /// Reads every row of customer_sources into the maps. What this import registered already
-    /// is not in the table, and what the table holds for an identity the import looked up is in
-    /// the maps already, so nothing read here contradicts an entry.
-    fn load_all(&mut self, conn: &Connection) -> Result<()> {
-        let mut stmt = conn.prepare("SELECT source, source_key, customer_id, email, phone FROM customer_sources")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let source: String = r.get(0)?;
-            let key: String = r.get(1)?;
-            let cid: String = r.get(2)?;
-            let email: Option<String> = r.get(3)?;
-            let phone: Option<String> = r.get(4)?;
-            if let Some(e) = email {
-                self.by_email.entry(e).or_insert_with(|| cid.clone());
-            }
-            if let Some(p) = phone {
-                self.by_phone.entry(p).or_insert_with(|| cid.clone());
-            }
             self.by_key.entry(source_key(&source, &key)).or_insert(cid);
         }
-        self.complete = true;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ use duckdb::types::Value;
 use duckdb::{Appender, Connection, appender_params_from_iter, params};
 
 use super::Store;
-use super::identities::{Identities, source_key};
+use super::identities::{Identities, source_key, source_keys};
 use super::stage::{Kind, Stage};
 use super::value::{money, opt_money, text, ts};
 use crate::ingest::record::{
@@ -257,21 +257,9 @@ impl Loader<'_> {
     /// The customer a record belongs to (see the module docs); registers its identities.
     fn resolve(&mut self, identity: &Identity, guest_of: Option<&str>) -> Result<Option<String>> {
         let source = self.source.clone();
-        let mut keys: Vec<String> = Vec::new();
-        if let Some(id) = &identity.source_customer_id {
-            keys.push(format!("id:{id}"));
-        }
-        if let Some(e) = &identity.email {
-            keys.push(format!("email:{e}"));
-        }
-        if let Some(p) = &identity.phone {
-            keys.push(format!("phone:{p}"));
-        }
+        let keys = source_keys(identity, guest_of);
         if keys.is_empty() {
-            match guest_of {
-                Some(order) => keys.push(format!("guest:{order}")),
-                None => return Ok(None),
-            }
+            return Ok(None);
         }
         // The same source id and the same email each mean the same person: when a record's id and
         // email point at two customers, they are one and are merged (whatever the order the files

@@ -81,16 +81,14 @@ pub(super) fn refresh(conn: &Connection, what: Refresh, scope: Scope) -> Result<
     if !what.customers && !what.summary {
         return Ok(());
     }
-    let (scope, touched) = match scope {
-        Scope::All => (Scope::All, None),
-        Scope::Touched => {
-            let (touched, share) = touched_share(conn)?;
-            if share > REBUILD_SHARE { (Scope::All, None) } else { (Scope::Touched, Some(touched)) }
-        }
+    // How many customers an incremental refresh covers; None: rebuild.
+    let touched = match scope {
+        Scope::All => None,
+        Scope::Touched => touched_count(conn)?,
     };
-    let whom = match touched {
-        Some(n) => format!("for {n} touched customers"),
-        None => "for every customer".to_string(),
+    let (scope, whom) = match touched {
+        Some(n) => (Scope::Touched, format!("for {n} touched customers")),
+        None => (Scope::All, "for every customer".to_string()),
     };
     let started = std::time::Instant::now();
     if what.customers {
@@ -105,14 +103,15 @@ pub(super) fn refresh(conn: &Connection, what: Refresh, scope: Scope) -> Result<
     Ok(())
 }
 
-/// How many customers are in `_touched`, and their share of all customers (1 when there are none).
-fn touched_share(conn: &Connection) -> Result<(i64, f64)> {
+/// How many customers are in `_touched`, or None when they are more than [`REBUILD_SHARE`] of all
+/// customers (or there are none).
+fn touched_count(conn: &Connection) -> Result<Option<i64>> {
     let (touched, all): (i64, i64) = conn.query_row(
         "SELECT (SELECT count(DISTINCT customer_id) FROM _touched), (SELECT count(*) FROM customers)",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    Ok((touched, if all == 0 { 1.0 } else { touched as f64 / all as f64 }))
+    Ok((all > 0 && touched as f64 / all as f64 <= REBUILD_SHARE).then_some(touched))
 }
 
 /// customer_summary and order_currencies.

@@ -169,6 +169,10 @@ def bench(scudo, n, runs, work):
     for i in range(runs if n <= 100_000 else 1):
         ws = d / f"ws{i}"
         run([scudo, "init", str(ws), "-q"])
+        # The shop's date pinned to the data's end, as an owner reads a shop whose exports end
+        # there: imports and scoring keep the dashboard for it (docs/data-model.md).
+        toml = ws / "scudo.toml"
+        toml.write_text(toml.read_text().replace("[workspace]\n", f'[workspace]\nas_of = "{END}"\n', 1))
         s, m, _ = run([scudo, "-w", str(ws), "ingest", "-q", str(d / "shop")])
         imports.append((s, m))
     ws = d / "ws0"
@@ -178,6 +182,7 @@ def bench(scudo, n, runs, work):
     tail = ["--as-of", END, "--format", "json"]
     cmds = {
         "dashboard": (["dashboard"], ["base.main_currency", "health.distribution", "dashboard.kpis", "dashboard.alerts", "segments.summary"]),
+        "dashboard --recompute": (["dashboard", "--recompute"], ["base.main_currency", "health.distribution", "dashboard.kpis", "dashboard.alerts", "segments.summary"]),
         "kpis": (["kpis"], ["kpi.summary"]),
         "health": (["health"], ["health.distribution"]),
         "segments": (["segments"], ["segments.performance"]),
@@ -220,6 +225,10 @@ def bench(scudo, n, runs, work):
     s, m3, _ = run(base + ["score", "--as-of", END])
     r["score_s"] = s
     r["score_peak_mb"] = m3
+    # After scoring: the 360 reads RFM from the run (it scored the current data on this date).
+    per = [median_ms(base + ["customer", i] + tail, 1) for i in ids]
+    r["customer360_scored_ms"] = statistics.median(ms for ms, _ in per)
+    r["dashboard_scored_ms"], _ = median_ms(base + ["dashboard"] + tail, runs)
     peak = max(peak, m, m2, m3)
     r["help_ms"], _ = median_ms([scudo, "--help"], max(runs, 5))
     r["check_ms"], r["check_floor_ms"], r["check_statuses"] = checks(scudo, ws, runs)
@@ -269,12 +278,13 @@ def markdown(results):
         ("one day of new orders into the full workspace (peak)", lambda r: f"{r['small_import_rows']:,} rows: {r['small_import_s']:.2f} s ({r['small_import_peak_mb']:.0f} MB)"),
         ("opening the workspace: `select 1` as a process (peak)", lambda r: f"{r['open_ms']:.0f} ms ({r['open_peak_mb']:.0f} MB)"),
     ]
-    for name in ["dashboard", "kpis", "health", "segments", "alerts", "cohorts"]:
+    for name in ["dashboard", "dashboard --recompute", "kpis", "health", "segments", "alerts", "cohorts"]:
         rows.append((f"{name}: scudo / DuckDB cold (warm), peak", lambda r, n=name: f"{r['commands'][n]['ms']:.0f} / {r['commands'][n]['floor_ms']:.0f} ({r['commands'][n].get('warm_floor_ms', 0):.0f}) ms: {r['commands'][n]['ratio']:.2f}×, {r['commands'][n]['peak_mb']:.0f} MB"))
     rows += [
         ("customers search, per query (slowest), peak", lambda r: f"{r['search_ms']:.0f} ms ({r.get('search_max_ms', 0):.0f} ms), {r['search_peak_mb']:.0f} MB"),
         ("search query alone, warm DuckDB", lambda r: f"{r.get('search_query_ms', 0):.1f} ms"),
         ("Customer 360, per customer (peak)", lambda r: f"{r['customer360_ms']:.0f} ms ({r['customer360_peak_mb']:.0f} MB)"),
+        ("after scoring: Customer 360 (RFM from the run) / dashboard", lambda r: f"{r.get('customer360_scored_ms', 0):.0f} ms / {r.get('dashboard_scored_ms', 0):.0f} ms"),
         ("models fit (BG/NBD + Gamma-Gamma) (peak)", lambda r: f"{r['fit_s']:.2f} s ({r['fit_peak_mb']:.0f} MB)"),
         ("models fit Pareto/NBD (peak)", lambda r: f"{r.get('fit_pareto_s', 0):.2f} s ({r['fit_pareto_peak_mb']:.0f} MB)"),
         ("score every customer, fit included (peak)", lambda r: f"{r['score_s']:.2f} s ({r['score_peak_mb']:.0f} MB)"),

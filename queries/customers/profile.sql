@@ -13,9 +13,14 @@ WITH st AS (
     SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := at_risk_gap_factor)
     WHERE customer_id = id
 ),
+-- Read by key first: MATERIALIZED keeps the other conditions out of the scan, which would
+-- otherwise read the whole table instead of the index on customer_id.
+mine AS MATERIALIZED (
+    SELECT * FROM orders WHERE customer_id = id
+),
 o AS (
-    SELECT * FROM orders
-    WHERE customer_id = id AND status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
+    SELECT * FROM mine
+    WHERE status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
       AND local_at < CAST(as_of AS DATE) + INTERVAL 1 DAY
 ),
 items AS (

@@ -748,6 +748,10 @@ pub struct DemoArgs {
 pub struct DashboardArgs {
     #[command(flatten)]
     pub as_of: AsOfArgs,
+    /// Run the dashboard's queries even when the last import or scoring kept their results for
+    /// this date (they are the same; this shows the time they take)
+    #[arg(long)]
+    pub recompute: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

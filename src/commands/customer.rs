@@ -10,6 +10,15 @@ use crate::store::Param;
 
 /// The one customer `who` names: an exact id, email or name, or the single best match.
 pub(crate) fn resolve(a: &Analysis, who: &str) -> Result<String> {
+    // An id is that customer (what the advice for an ambiguous name says to pass).
+    let exact = a.store.query(
+        "SELECT customer_id FROM customers WHERE customer_id = $who",
+        &[("who", Param::Text(who.to_string()))],
+        "customers",
+    )?;
+    if let Some(row) = exact.rows.first() {
+        return Ok(row[0].to_text());
+    }
     let rs = a.search(who, 5)?;
     let q = "customers.search";
     let (id, name, score) = (rs.require("customer_id", q)?, rs.require("name", q)?, rs.require("score", q)?);
@@ -25,28 +34,6 @@ pub(crate) fn resolve(a: &Analysis, who: &str) -> Result<String> {
     }
     let options: Vec<String> = rs.rows.iter().map(|r| format!("{} ({})", r[name].to_text(), r[id].to_text())).collect();
     Err(user(format!("`{who}` could be several customers: {}; pass the id", options.join(", "))))
-}
-
-const PROFILE_CALL: &str = "customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, \
-                            $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)";
-
-/// The 360 and the actions both read `customer_profile(...)`: compute this customer's profile
-/// once into a temp table and point the macro at it for the rest of the command (half the time
-/// of a 360 at a million customers). Best effort: a workspace whose profile.sql has another
-/// signature simply computes it twice.
-fn memoize_profile(a: &Analysis, extra: &[(&str, Param)]) {
-    let cache = format!("CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {PROFILE_CALL}");
-    let mut params = a.ctx.params();
-    params.extend(extra.iter().cloned());
-    let cached = a.catalog.prepare(&a.store, &cache).and_then(|_| a.store.execute(&cache, &params, "the Customer 360"));
-    if cached.is_ok() {
-        let _ = a.store.execute(
-            "CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, \
-             new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE SELECT * FROM temp._profile WHERE customer_id = id",
-            &[],
-            "the Customer 360",
-        );
-    }
 }
 
 /// `scudo customer WHO note|tag …`: notes and tags, logged in the activity log.
@@ -103,7 +90,7 @@ pub fn run(args: &CustomerArgs, g: &GlobalArgs) -> Result<Exit> {
     let a = Analysis::open(g, args.analysis.as_of.as_of)?;
     let id = resolve(&a, &args.who)?;
     let extra = [("customer_id", Param::Text(id.clone()))];
-    memoize_profile(&a, &extra);
+    crate::queries::customer::memoize_profile(&a.store, &a.catalog, &a.ctx, &extra);
     let profile = a.run("customers.360", &extra)?;
     if profile.rows.is_empty() {
         return Err(user(format!("customer {id} did not exist yet on {}", a.ctx.as_of)));

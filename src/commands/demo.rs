@@ -80,7 +80,8 @@ pub fn run(args: &DemoArgs, g: &GlobalArgs) -> Result<Exit> {
             ws.root.display()
         );
     }
+    super::dashboard::keep(&ws.root, &ws.settings, &mut store, g.quiet);
     let as_of = AS_OF.parse().expect("the demo date is a date");
-    super::dashboard::show(&ws, &store, as_of, args.output.format, g.quiet)?;
+    super::dashboard::show(&ws, &store, as_of, args.output.format, g.quiet, false)?;
     Ok(Exit::Ok)
 }

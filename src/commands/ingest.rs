@@ -346,6 +346,7 @@ pub fn run(args: &IngestArgs, g: &GlobalArgs) -> Result<Exit> {
     }
     // A running `scudo serve` tells its pages at once (docs/serve.md); the files as --format json shows them.
     if reports.iter().any(|r| matches!(r.outcome, Outcome::Imported)) {
+        super::dashboard::keep(&ws.root, &ws.settings, &mut store, g.quiet);
         let files: serde_json::Value = serde_json::from_str(&output::ingest::json(&reports)).unwrap_or_default();
         store.announce(serde_json::json!({"source": "ingest", "what": files["files"]}));
     }

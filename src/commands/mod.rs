@@ -174,12 +174,16 @@ pub(crate) fn note_unconverted(
 
 /// `--as-of`, else the workspace's pinned date, else today.
 pub(crate) fn as_of(flag: Option<NaiveDate>, ws: &Workspace) -> Result<NaiveDate> {
-    Ok(match flag {
+    match flag {
+        Some(d) => Ok(d),
+        None => default_as_of(&ws.settings),
+    }
+}
+
+/// The workspace's pinned date, else today in the shop's time zone.
+pub(crate) fn default_as_of(settings: &crate::config::Settings) -> Result<NaiveDate> {
+    Ok(match settings.pinned_as_of()? {
         Some(d) => d,
-        // Today in the shop's time zone.
-        None => match ws.settings.pinned_as_of()? {
-            Some(d) => d,
-            None => crate::store::calendar::today(ws.settings.timezone()?.unwrap_or(chrono_tz::Tz::UTC)),
-        },
+        None => crate::store::calendar::today(settings.timezone()?.unwrap_or(chrono_tz::Tz::UTC)),
     })
 }

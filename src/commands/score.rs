@@ -67,6 +67,7 @@ pub fn run(args: &AnalysisArgs, g: &GlobalArgs) -> Result<Exit> {
             output::count(thinned, "older scoring run", "older scoring runs")
         );
     }
+    super::dashboard::keep(&a.root, &a.settings, &mut a.store, g.quiet);
     a.store.announce(json!({"source": "score", "what": {"run_id": run_id, "as_of": a.ctx.as_of.to_string()},
                             "counts": {"customers": scored}}));
     let seconds = started.elapsed().as_secs_f64();

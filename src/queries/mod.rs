@@ -5,6 +5,7 @@
 //! Files that define table macros (`CREATE … MACRO`) are the shared building blocks every other
 //! query reads; they are registered before a query runs. Parameters are bound, never spliced.
 
+pub mod customer;
 pub mod dashboard;
 pub mod scores;
 pub mod search;

@@ -171,7 +171,7 @@ async fn openapi() -> Response {
 
 fn dashboard_value(o: &mut owner::Owner) -> Result<Value> {
     let (store, catalog, ctx) = o.read()?;
-    let mut d = crate::queries::dashboard::build(store, catalog, ctx.clone())?;
+    let mut d = crate::queries::dashboard::build(store, catalog, ctx.clone(), false)?;
     d.unconverted = crate::queries::unconverted(store, catalog, ctx.as_of)?;
     parse(output::dashboard::json(&d))
 }
@@ -324,7 +324,7 @@ async fn profile(
     answer(&s, format!("profile:{id}"), move |o| {
         let (store, catalog, ctx) = o.read()?;
         let extra = [("customer_id", Param::Text(id.clone()))];
-        let memo = memoize_profile(store, catalog, ctx, &extra);
+        let memo = crate::queries::customer::memoize_profile(store, catalog, ctx, &extra);
         let result = (|| {
             let prof = catalog.run_with(store, "customers.360", ctx, &extra)?;
             let actions = catalog.run_with(store, "customers.actions", ctx, &extra)?;
@@ -339,8 +339,11 @@ async fn profile(
             Ok::<_, anyhow::Error>((prof, actions, orders, words))
         })();
         // The macro is shared by every later request: put the real one back.
-        if memo && let Some(f) = catalog.get("customers.profile") {
-            store.execute(&f.sql, &[], &f.location())?;
+        // The profile, and the RFM the 360 may have read from a scoring run.
+        for (id, replaced) in [("customers.profile", memo), ("base.customer_rfm", true)] {
+            if replaced && let Some(f) = catalog.get(id) {
+                store.execute(&f.sql, &[], &f.location())?;
+            }
         }
         let (prof, actions, orders, words) = result?;
         if prof.rows.is_empty() {
@@ -355,34 +358,6 @@ async fn profile(
         Ok(v)
     })
     .await
-}
-
-const PROFILE_CALL: &str = "customer_profile($customer_id, $as_of, $currency, $at_risk_days, $dormant_days, \
-                            $lost_days, $new_days, $vip_min_revenue, at_risk_gap_factor := $at_risk_gap_factor)";
-
-/// The 360 and its actions both read `customer_profile(...)`, which ranks every customer: compute
-/// this customer's row once into a temp table and point the macro at it (as `scudo customer`
-/// does); true when the macro was replaced and must be restored.
-fn memoize_profile(
-    store: &crate::store::Store,
-    catalog: &crate::queries::Catalog,
-    ctx: &crate::queries::QueryContext,
-    extra: &[(&str, Param)],
-) -> bool {
-    let cache = format!("CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM {PROFILE_CALL}");
-    let mut params = ctx.params();
-    params.extend(extra.iter().cloned());
-    let cached = catalog.prepare(store, &cache).and_then(|_| store.execute(&cache, &params, "the Customer 360"));
-    cached.is_ok()
-        && store
-            .execute(
-                "CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, \
-                 lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE \
-                 SELECT * FROM temp._profile WHERE customer_id = id",
-                &[],
-                "the Customer 360",
-            )
-            .is_ok()
 }
 
 async fn segment_customers(AxState(s): AxState<State>, Path(id): Path<String>) -> Response {

@@ -124,6 +124,7 @@ pub(super) fn stale(conn: &Connection, r: &Reporting) -> Result<bool> {
 /// a setting changed, else the orders of `scope`. Rebuilds the summaries when `summarise`.
 pub(super) fn settle(conn: &Connection, r: &Reporting, scope: Scope, summarise: bool) -> Result<bool> {
     let started = std::time::Instant::now();
+    super::views::data_changed(conn)?;
     let f = freshness(conn, r, true)?;
     if f.zone {
         write_zone(conn, r.timezone)?;

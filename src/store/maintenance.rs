@@ -172,6 +172,7 @@ impl Store {
              DELETE FROM score_runs WHERE run_id NOT IN (SELECT run_id FROM _keep_runs);
              DROP TABLE _keep_runs;"
         ))?;
+        super::views::scores_changed(&tx)?;
         tx.commit().context("cannot commit the score-history retention")?;
         self.checkpoint()?;
         Ok(due)

@@ -21,9 +21,11 @@ pub mod privacy;
 pub mod rates;
 pub mod scores;
 mod stage;
+pub mod stored;
 mod subscriptions;
 mod upkeep;
 mod value;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 
@@ -75,6 +77,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("automations", include_str!("migrations/0017_automations.sql")),
     ("subscriptions", include_str!("migrations/0018_subscriptions.sql")),
     ("append-only score history", include_str!("migrations/0019_score_history_append_only.sql")),
+    ("maintained views", include_str!("migrations/0022_maintained_views.sql")),
 ];
 
 /// The schema version this scudo writes.
@@ -365,6 +368,8 @@ impl Store {
                 .with_context(|| format!("schema migration {} ({name}) failed; the database is unchanged", i + 1))?;
         }
         tx.execute("INSERT OR REPLACE INTO scudo_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION.to_string()])?;
+        // A migration may change what the dashboard shows: what was kept is computed again.
+        views::data_changed(&tx)?;
         tx.commit().context("cannot commit the schema migration; the database is unchanged")?;
         Ok(())
     }

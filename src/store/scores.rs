@@ -44,8 +44,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         let run_id: i64 = tx.query_row("SELECT nextval('score_run_seq')", [], |r| r.get(0))?;
         tx.execute(
-            "INSERT INTO score_runs (run_id, as_of, created_at, customers, models, parameters)
-             VALUES (?, CAST(? AS DATE), now()::TIMESTAMP, 0, ?, ?)",
+            "INSERT INTO score_runs (run_id, as_of, created_at, customers, models, parameters, data_version)
+             VALUES (?, CAST(? AS DATE), now()::TIMESTAMP, 0, ?, ?, (SELECT max(version) FROM data_version))",
             duckdb::params![run_id, as_of.to_string(), models, parameters],
         )?;
         // The models' rows go to a temp table first; then one INSERT joins them to the snapshot
@@ -127,6 +127,7 @@ impl Store {
             )));
         }
         tx.execute("UPDATE score_runs SET customers = ? WHERE run_id = ?", duckdb::params![scored, run_id])?;
+        super::views::scores_changed(&tx)?;
         tx.commit().context("cannot commit the scores; nothing was stored")?;
         timing("storing the scores", started, None);
         Ok((run_id, u64::try_from(scored).unwrap_or(0)))

@@ -101,3 +101,11 @@ pub(super) fn merge(conn: &Connection, import_id: i64, counts: &mut ImportCounts
     .context("writing subscriptions")?;
     Ok(())
 }
+
+impl super::Store {
+    /// Whether any subscription was imported (the dashboard shows MRR only then).
+    pub fn has_subscriptions(&self) -> Result<bool> {
+        let rs = self.query("SELECT EXISTS (SELECT 1 FROM subscriptions) AS any", &[], "subscriptions")?;
+        Ok(matches!(rs.rows.first().and_then(|r| r.first()), Some(crate::store::Cell::Bool(true))))
+    }
+}

@@ -90,6 +90,7 @@ pub(super) fn refresh(conn: &Connection, what: Refresh, scope: Scope) -> Result<
         Some(n) => (Scope::Touched, format!("for {n} touched customers")),
         None => (Scope::All, "for every customer".to_string()),
     };
+    super::views::data_changed(conn)?;
     let started = std::time::Instant::now();
     if what.customers {
         tag_segments(conn, scope)?;
@@ -116,6 +117,7 @@ fn touched_count(conn: &Connection) -> Result<Option<i64>> {
 
 /// customer_summary and order_currencies.
 pub(super) fn summary(conn: &Connection, scope: Scope) -> Result<()> {
+    super::views::data_changed(conn)?;
     conn.execute_batch(&scoped(SUMMARY, scope)).context("refreshing the customer summary")?;
     Ok(())
 }

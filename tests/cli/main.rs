@@ -18,6 +18,7 @@ mod export;
 mod foundation;
 mod ingest;
 mod insights;
+mod maintained;
 mod mrr;
 mod numbers;
 mod operations;

@@ -106,3 +106,29 @@ impl Store {
         Ok(columns)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The typed columns hold what the cells would: numbers of any numeric type, NULLs, text, over
+    /// several batches, with the named parameters bound.
+    #[test]
+    fn columns_read_typed_values_across_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::connect(&dir.path().join("t.duckdb")).unwrap();
+        let sql = "-- a header comment\nSELECT 'c' || i AS customer_id, i::BIGINT AS n, \
+                   CASE WHEN i % 3 = 0 THEN NULL ELSE i / $div END AS x, (i * 0.25)::DECIMAL(18,2) AS d \
+                   FROM range(5000) t(i) ORDER BY i";
+        let cols = store.query_columns(sql, &[("div", Param::Float(2.0))], "test").unwrap();
+        assert_eq!(cols.len(), 5000);
+        let ids = cols.texts("customer_id", "test").unwrap();
+        let (n, x, d) =
+            (cols.ints("n", "test").unwrap(), cols.floats("x", "test").unwrap(), cols.floats("d", "test").unwrap());
+        assert_eq!((ids[4999].as_str(), n[4999], d[4999]), ("c4999", Some(4999), Some(1249.75)));
+        assert_eq!((x[3], x[4]), (None, Some(2.0)));
+        assert_eq!(n.iter().flatten().sum::<i64>(), 4999 * 5000 / 2);
+        let missing = cols.floats("m", "models.summary").unwrap_err().to_string();
+        assert!(missing.contains("models.summary must return a `m` column"), "{missing}");
+    }
+}

@@ -51,21 +51,26 @@ pub fn summaries(
     until: NaiveDate,
     unit: Unit,
 ) -> Result<Vec<(String, Summary)>> {
-    let rs = catalog.run_with(
+    let cols = catalog.columns_with(
         store,
         "models.summary",
         ctx,
         &[("until", Param::Text(until.to_string())), ("unit_days", Param::Float(unit.days()))],
     )?;
-    let col =
-        |n: &str| rs.col(n).ok_or_else(|| crate::error::user(format!("models.summary must return a `{n}` column")));
-    let (ci, xi, ti, ai, mi) = (col("customer_id")?, col("x")?, col("t_x")?, col("T")?, col("m")?);
-    Ok(rs
-        .rows
-        .iter()
-        .map(|r| {
-            let f = |i: usize| r[i].as_f64().unwrap_or(0.0);
-            (r[ci].to_text(), Summary { x: f(xi), t_x: f(ti), t: f(ai), m: r[mi].as_f64().filter(|m| *m > 0.0) })
+    let origin = "models.summary";
+    let (ids, x, t_x, t, m) = (
+        cols.texts("customer_id", origin)?,
+        cols.floats("x", origin)?,
+        cols.floats("t_x", origin)?,
+        cols.floats("T", origin)?,
+        cols.floats("m", origin)?,
+    );
+    Ok(ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let f = |c: &[Option<f64>]| c[i].unwrap_or(0.0);
+            (id, Summary { x: f(&x), t_x: f(&t_x), t: f(&t), m: m[i].filter(|m| *m > 0.0) })
         })
         .collect())
 }

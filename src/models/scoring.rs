@@ -36,32 +36,34 @@ pub struct FitReport {
 const DAYS_PER_MONTH: f64 = 30.436_875;
 
 fn features(store: &Store, catalog: &Catalog, ctx: &QueryContext) -> Result<HashMap<String, Features>> {
-    let rs = catalog.run(store, "models.features", ctx)?;
-    let c = |n: &str| rs.col(n).ok_or_else(|| crate::error::user(format!("models.features must return `{n}`")));
-    let (id, orders, days, gap, fr, sr, rate, disc) = (
-        c("customer_id")?,
-        c("orders")?,
-        c("days_since_last_order")?,
-        c("typical_gap_days")?,
-        c("frequency_ratio")?,
-        c("spend_ratio")?,
-        c("spend_rate_ratio")?,
-        c("discount_share")?,
+    let cols = catalog.columns_with(store, "models.features", ctx, &[])?;
+    let origin = "models.features";
+    let (ids, orders, days, gap) = (
+        cols.texts("customer_id", origin)?,
+        cols.ints("orders", origin)?,
+        cols.ints("days_since_last_order", origin)?,
+        cols.ints("typical_gap_days", origin)?,
     );
-    Ok(rs
-        .rows
-        .iter()
-        .map(|r| {
+    let (fr, sr, rate, disc) = (
+        cols.floats("frequency_ratio", origin)?,
+        cols.floats("spend_ratio", origin)?,
+        cols.floats("spend_rate_ratio", origin)?,
+        cols.floats("discount_share", origin)?,
+    );
+    Ok(ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
             let f = Features {
-                orders: r[orders].as_i64().unwrap_or(0),
-                days_since_last: r[days].as_i64(),
-                typical_gap_days: r[gap].as_i64(),
-                frequency_ratio: r[fr].as_f64(),
-                spend_ratio: r[sr].as_f64(),
-                discount_share: r[disc].as_f64(),
-                spend_rate_ratio: r[rate].as_f64(),
+                orders: orders[i].unwrap_or(0),
+                days_since_last: days[i],
+                typical_gap_days: gap[i],
+                frequency_ratio: fr[i],
+                spend_ratio: sr[i],
+                discount_share: disc[i],
+                spend_rate_ratio: rate[i],
             };
-            (r[id].to_text(), f)
+            (id, f)
         })
         .collect())
 }
@@ -141,9 +143,34 @@ impl<'a> Scorer<'a> {
         }
     }
 
+    /// The fitted BG/NBD, when the models are used.
+    fn bgnbd(&self) -> Option<&BgNbd> {
+        match (&self.fit.bgnbd, &self.fit.fallback) {
+            (Some((bg, _)), None) => Some(bg),
+            _ => None,
+        }
+    }
+
+    /// The numerators of expected purchases by the churn horizon and by each month of the CLV
+    /// horizon for a customer with x repeat purchases and age T: the hypergeometric parts, which
+    /// depend on (x, T) only. Empty when the models are not used.
+    pub fn numerators(&self, x: f64, t: f64) -> Vec<f64> {
+        let Some(bg) = self.bgnbd() else { return Vec::new() };
+        std::iter::once(self.horizon)
+            .chain((1..=self.months).map(|k| k as f64 * DAYS_PER_MONTH / self.unit.days()))
+            .map(|h| if h > 0.0 { bg.expected_numerator(h, x, t) } else { 0.0 })
+            .collect()
+    }
+
     /// One customer's scores from their statistics `s` and churn features `f`; `cache` holds the
     /// expected-purchase numerators already computed (one per scoring thread).
     pub fn row(&self, id: &str, s: &Summary, f: &Features, cache: &mut Numerators) -> ModelRow {
+        let nums = cache.entry((s.x.to_bits(), s.t.to_bits())).or_insert_with(|| self.numerators(s.x, s.t));
+        self.row_with(id, s, f, nums)
+    }
+
+    /// [`Self::row`] with the customer's [`Self::numerators`] given.
+    pub fn row_with(&self, id: &str, s: &Summary, f: &Features, nums: &[f64]) -> ModelRow {
         let reasons = churn::reasons(f).join("; ");
         let mut row = ModelRow {
             customer_id: id.to_string(),
@@ -160,14 +187,8 @@ impl<'a> Scorer<'a> {
                 row.churn_band = Some(churn::band(p).to_string());
                 row.churn_method = Some("BG/NBD".to_string());
                 row.p_alive = Some(alive);
-                // Expected purchases by the churn horizon and by each month of the CLV horizon:
-                // the hypergeometric parts depend on (x, T) only and are shared through `cache`.
-                let nums = cache.entry((s.x.to_bits(), s.t.to_bits())).or_insert_with(|| {
-                    std::iter::once(horizon)
-                        .chain((1..=months).map(|k| k as f64 * DAYS_PER_MONTH / unit.days()))
-                        .map(|h| if h > 0.0 { bg.expected_numerator(h, s.x, s.t) } else { 0.0 })
-                        .collect::<Vec<f64>>()
-                });
+                // Expected purchases by the churn horizon and by each month of the CLV horizon,
+                // from the numerators shared by every customer with the same (x, T).
                 let den = bg.expected_denominator(s.x, s.t_x, s.t);
                 row.expected_purchases = Some((nums[0] / den).max(0.0));
                 row.next_order_date = (alive >= 0.5)
@@ -216,11 +237,37 @@ pub fn score(
     let feats = features(store, catalog, ctx)?;
     let scoring = Instant::now();
     let scorer = Scorer::new(&report, settings, unit, ctx.as_of);
+    // The numerators first, once per distinct (x, T) (thirteen hypergeometric series each, most
+    // of the work), split between two threads; then the customers, independent, two halves in
+    // order. (Each thread keeping its own cache computed most (x, T) twice.)
+    let keys: Vec<(f64, f64)> = {
+        let mut seen = std::collections::HashSet::new();
+        data.iter().map(|(_, s)| (s.x, s.t)).filter(|(x, t)| seen.insert((x.to_bits(), t.to_bits()))).collect()
+    };
+    let numerators = |part: &[(f64, f64)]| -> Vec<((u64, u64), Vec<f64>)> {
+        part.iter().map(|&(x, t)| ((x.to_bits(), t.to_bits()), scorer.numerators(x, t))).collect()
+    };
     let none = Features::default();
-    // Customers are independent: two threads, each half of them, in order.
+    let shared: Numerators = if scorer.bgnbd().is_none() {
+        Numerators::default()
+    } else if keys.len() < 2_000 {
+        numerators(&keys).into_iter().collect()
+    } else {
+        let (first, second) = keys.split_at(keys.len() / 2);
+        std::thread::scope(|scope| -> Result<Numerators> {
+            let other = scope.spawn(|| numerators(second));
+            let mut all: Numerators = numerators(first).into_iter().collect();
+            all.extend(other.join().map_err(|_| anyhow::anyhow!("scoring a customer failed unexpectedly"))?);
+            Ok(all)
+        })?
+    };
     let score_all = |part: &[(String, Summary)]| -> Vec<ModelRow> {
-        let mut cache = Numerators::default();
-        part.iter().map(|(id, s)| scorer.row(id, s, feats.get(id).unwrap_or(&none), &mut cache)).collect()
+        part.iter()
+            .map(|(id, s)| {
+                let nums = shared.get(&(s.x.to_bits(), s.t.to_bits())).map_or(&[][..], Vec::as_slice);
+                scorer.row_with(id, s, feats.get(id).unwrap_or(&none), nums)
+            })
+            .collect()
     };
     let rows: Vec<ModelRow> = if data.len() < 20_000 {
         score_all(&data)

@@ -213,6 +213,22 @@ impl Catalog {
         store.query(&file.sql, &params, &file.location())
     }
 
+    /// Runs query `id` as [`Catalog::run_with`] does, keeping the result as typed columns (for
+    /// the models' inputs, a row per customer).
+    pub fn columns_with(
+        &self,
+        store: &Store,
+        id: &str,
+        ctx: &QueryContext,
+        extra: &[(&str, Param)],
+    ) -> Result<crate::store::Columns> {
+        let file = self.sql(id)?;
+        self.prepare(store, &file.sql)?;
+        let mut params = ctx.params();
+        params.extend(extra.iter().cloned());
+        store.query_columns(&file.sql, &params, &file.location())
+    }
+
     /// The file of query `id`.
     pub fn sql(&self, id: &str) -> Result<&QueryFile> {
         self.get(id).ok_or_else(|| user(format!("no query `{id}`; `scudo query list` shows them")))

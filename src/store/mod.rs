@@ -33,6 +33,7 @@ use anyhow::{Context, Result};
 use duckdb::Connection;
 use duckdb::types::Value;
 
+pub use arrow::Columns;
 pub use cell::{Cell, ResultSet};
 use crypto::Access;
 

@@ -1,5 +1,5 @@
 //! Who is who during an import: every source key, email and phone customer_sources knows, and
-//! the customer each belongs to, plus the merges this import finds (load.rs resolves records
+//! the customer each belongs to, plus the merges this import finds (load/loader.rs resolves records
 //! against them).
 //!
 //! A small file into a large workspace must not pay for reading every identity (at a million

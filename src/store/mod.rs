@@ -78,7 +78,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("automations", include_str!("migrations/0017_automations.sql")),
     ("subscriptions", include_str!("migrations/0018_subscriptions.sql")),
     ("append-only score history", include_str!("migrations/0019_score_history_append_only.sql")),
-    ("maintained views", include_str!("migrations/0022_maintained_views.sql")),
+    ("maintained views", include_str!("migrations/0020_maintained_views.sql")),
 ];
 
 /// The schema version this scudo writes.

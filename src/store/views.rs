@@ -1,5 +1,5 @@
 //! What interactive commands read instead of recomputing: the data version and the dashboard
-//! cache (migration 22, docs/data-model.md "Maintained views").
+//! cache (migration 20, docs/data-model.md "data_version and dashboard_cache").
 //!
 //! Every change to customers, orders or what is derived from them calls [`data_changed`] in its
 //! own transaction: the version goes up and the cached dashboards go. A scoring run calls

@@ -117,7 +117,6 @@ fn touched_count(conn: &Connection) -> Result<Option<i64>> {
 
 /// customer_summary and order_currencies.
 pub(super) fn summary(conn: &Connection, scope: Scope) -> Result<()> {
-    super::views::data_changed(conn)?;
     conn.execute_batch(&scoped(SUMMARY, scope)).context("refreshing the customer summary")?;
     Ok(())
 }

@@ -15,6 +15,14 @@ fn pin(ws: &Path, day: &str) {
     std::fs::write(&toml, text.replacen("[workspace]\n", &format!("[workspace]\nas_of = \"{day}\"\n"), 1)).unwrap();
 }
 
+/// A workspace pinned to the end of a generated shop of `customers`; returns the shop's directory.
+fn generated(s: &Scudo, ws: &Path, customers: &str, seed: &str) -> std::path::PathBuf {
+    let shop = s.path().join("shop");
+    s.ok(&["generate", "--customers", customers, "--seed", seed, "--out", shop.to_str().unwrap(), "-q"]);
+    pin(ws, "2025-12-31");
+    shop
+}
+
 /// The parts of the dashboard that are kept.
 fn kept_parts(v: &Value) -> Value {
     serde_json::json!([v["kpis"], v["health"], v["alerts"], v["alerts_total"], v["segments"], v["as_of"]])
@@ -37,9 +45,7 @@ fn check(s: &Scudo, ws: &Path, what: &str) -> bool {
 fn the_kept_dashboard_equals_the_recomputed_one_after_every_kind_of_change() {
     let (s, ws) = Scudo::workspace();
     let w = ws.to_str().unwrap();
-    let shop = s.path().join("shop");
-    s.ok(&["generate", "--customers", "300", "--seed", "5", "--out", shop.to_str().unwrap(), "-q"]);
-    pin(&ws, "2025-12-31");
+    let shop = generated(&s, &ws, "300", "5");
     for file in ["shopify_customers.csv", "shopify_orders.csv", "stripe_payments.csv"] {
         s.ok(&["-w", w, "ingest", "-q", shop.join(file).to_str().unwrap()]);
         assert!(check(&s, &ws, file), "an import keeps the dashboard for the workspace's date");
@@ -90,9 +96,7 @@ fn the_kept_dashboard_equals_the_recomputed_one_after_every_kind_of_change() {
 fn a_360_on_the_date_of_a_current_run_reads_rfm_from_it() {
     let (s, ws) = Scudo::workspace();
     let w = ws.to_str().unwrap();
-    let shop = s.path().join("shop");
-    s.ok(&["generate", "--customers", "200", "--seed", "6", "--out", shop.to_str().unwrap(), "-q"]);
-    pin(&ws, "2025-12-31");
+    let shop = generated(&s, &ws, "200", "6");
     s.ok(&["-w", w, "ingest", "-q", shop.to_str().unwrap()]);
     let rfm = |id: &str| {
         let r = s.ok(&["-w", w, "--timings", "customer", id, "--format", "json"]);

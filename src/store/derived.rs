@@ -166,7 +166,9 @@ FROM (
     FROM orders o ASOF JOIN tz_offsets z ON o.ordered_at >= z.utc_from
     WHERE CAST($1 AS BIGINT) IS NULL OR o.import_id = CAST($1 AS BIGINT)
 ) v
-WHERE orders.order_id = v.order_id AND orders.local_at IS DISTINCT FROM v.local_at";
+WHERE orders.order_id = v.order_id AND orders.local_at IS DISTINCT FROM v.local_at
+  -- The scope again, on the table updated: without it every order's id is read for the join.
+  AND (CAST($1 AS BIGINT) IS NULL OR orders.import_id = CAST($1 AS BIGINT))";
 
 fn local_times(conn: &Connection, scope: Scope) -> Result<()> {
     conn.execute(LOCAL_TIMES, params![scope.import()]).context("deriving the orders' local times")?;
@@ -227,7 +229,8 @@ FROM (
     WHERE CAST($2 AS BIGINT) IS NULL OR o.import_id = CAST($2 AS BIGINT)
 ) v
 WHERE orders.order_id = v.order_id
-  AND (orders.value IS DISTINCT FROM v.value OR orders.value_rate IS DISTINCT FROM v.rate)";
+  AND (orders.value IS DISTINCT FROM v.value OR orders.value_rate IS DISTINCT FROM v.rate)
+  AND (CAST($2 AS BIGINT) IS NULL OR orders.import_id = CAST($2 AS BIGINT))";
 
 fn values(conn: &Connection, currency: &str, scope: Scope) -> Result<()> {
     conn.execute(RATES_NEEDED, params![currency, scope.import()]).context("finding exchange rates")?;

@@ -13,6 +13,7 @@ pub mod checks;
 pub mod crypto;
 pub mod derived;
 mod identities;
+mod keys;
 pub mod load;
 pub mod maintenance;
 pub mod outbox;

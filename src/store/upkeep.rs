@@ -117,8 +117,32 @@ fn touched_count(conn: &Connection) -> Result<Option<i64>> {
 
 /// customer_summary and order_currencies.
 pub(super) fn summary(conn: &Connection, scope: Scope) -> Result<()> {
-    conn.execute_batch(&scoped(SUMMARY, scope)).context("refreshing the customer summary")?;
+    let mut sql = scoped(SUMMARY, scope);
+    if scope == Scope::Touched {
+        let started = std::time::Instant::now();
+        sql = narrowed(conn, &sql)?;
+        super::timing("reading the touched customers' rows", started, None);
+    }
+    conn.execute_batch(&sql).context("refreshing the customer summary")?;
+    conn.execute_batch("DROP TABLE IF EXISTS _touched_orders; DROP TABLE IF EXISTS _touched_customers;")?;
     Ok(())
+}
+
+/// The touched customers' orders and customer rows, with the columns summary.sql reads: one scan
+/// of `orders` for the two aggregates that each scanned it, and each reading only these columns.
+/// (At 9.5M orders the two scans read every row's status, value and time before the join with
+/// `_touched` dropped them: 1.3 s for a day's orders of 700 customers.)
+const NARROW: &str = "
+CREATE OR REPLACE TEMP TABLE _touched_orders AS
+    SELECT customer_id, status, value, local_at FROM orders WHERE customer_id IN (SELECT customer_id FROM _touched);
+CREATE OR REPLACE TEMP TABLE _touched_customers AS
+    SELECT customer_id, name, email, phone, created_at FROM customers WHERE customer_id IN (SELECT customer_id FROM _touched);";
+
+/// `sql` (scoped to the touched customers) reading [`NARROW`]'s tables where it says
+/// `/*narrow*/ orders` and `/*narrow*/ customers`.
+fn narrowed(conn: &Connection, sql: &str) -> Result<String> {
+    conn.execute_batch(NARROW)?;
+    Ok(sql.replace("/*narrow*/ orders", "_touched_orders").replace("/*narrow*/ customers", "_touched_customers"))
 }
 
 /// Segments from tags (one per tag; members are the customers carrying it).

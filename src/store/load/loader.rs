@@ -107,6 +107,7 @@ DROP TABLE IF EXISTS _stg_items; DROP TABLE IF EXISTS _stg_products; DROP TABLE 
 DROP TABLE IF EXISTS _m_orders; DROP TABLE IF EXISTS _m_items; DROP TABLE IF EXISTS _m_products;
 DROP TABLE IF EXISTS _stg_merges; DROP TABLE IF EXISTS _multi; DROP TABLE IF EXISTS _merged;
 DROP TABLE IF EXISTS _touched;
+DROP TABLE IF EXISTS _m_staged; DROP TABLE IF EXISTS _m_known_ids; DROP TABLE IF EXISTS _m_known;
 ";
 
 /// The sink that stages records for one import.
@@ -434,10 +435,12 @@ impl<'c> Loader<'c> {
         })
     }
 
-    /// Stages one batch of records, looking up the identities it names first.
-    pub fn take(&mut self, conn: &Connection, batch: Vec<Record>) -> Result<()> {
-        self.ids.prefetch(conn, &self.source, &batch)?;
-        replay(batch, self)
+    /// Stages batches of records in order, looking up the identities they name first (once for
+    /// all of them).
+    pub fn take(&mut self, conn: &Connection, batches: Vec<Vec<Record>>) -> Result<()> {
+        let records: Vec<Record> = batches.into_iter().flatten().collect();
+        self.ids.prefetch(conn, &self.source, &records)?;
+        replay(records, self)
     }
 
     /// Flushes the staging tables; returns what the merge needs to know.

@@ -19,6 +19,10 @@ use super::Store;
 use crate::ingest::record::{ChannelSink, Record, Reject, Sink};
 use loader::Loader;
 
+/// Batches of records (of 512) staged together: the parser runs ahead of the loader, so a group
+/// is ready as soon as the loader asks, and a file of up to 32,768 records is one group.
+const LOOKUP_GROUP: usize = 64;
+
 /// What is being imported.
 #[derive(Debug, Clone)]
 pub struct ImportMeta {
@@ -97,12 +101,21 @@ impl Store {
                 sink.finish()?;
                 Ok(n)
             });
+            // The loader looks up the identities of a group of batches at once (one scan of
+            // customer_sources per group), so a day's file into a large workspace is one lookup.
             let mut loaded = Ok(());
+            let mut group = Vec::with_capacity(LOOKUP_GROUP);
             for batch in &receiver {
-                if let Err(e) = loader.take(&tx, batch) {
+                group.push(batch);
+                if group.len() == LOOKUP_GROUP
+                    && let Err(e) = loader.take(&tx, std::mem::take(&mut group))
+                {
                     loaded = Err(e);
                     break;
                 }
+            }
+            if loaded.is_ok() && !group.is_empty() {
+                loaded = loader.take(&tx, group);
             }
             drop(receiver);
             let parsed = parser.join().map_err(|_| anyhow::anyhow!("reading the file failed unexpectedly"))?;
@@ -143,6 +156,7 @@ impl Store {
             tx.rollback()?;
             counts.import_id = None;
         } else {
+            super::timing("import: ready to commit", started_at, None);
             tx.commit().context("cannot commit the import; the database is unchanged")?;
             super::timing("import: committed", started_at, None);
         }

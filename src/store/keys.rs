@@ -1,0 +1,67 @@
+//! Reading a few whole rows of a large table by a unique key.
+//!
+//! A join with a temp table of keys (`WHERE order_id IN (SELECT … FROM _ids)`) makes DuckDB read
+//! every column the statement needs for every row before the join drops them: at 9.5M orders,
+//! comparing a day's orders with the stored ones that way read all 25 columns of every order. The
+//! same keys bound in one list (`IN (?, ?, …)`) are looked up in the primary key's index, and only
+//! the matching rows are read. Lists stay at most [`BY_KEY`] long; for more, the join is used.
+//! (For a key that matches many scattered rows, such as a customer's orders, an index scan fetching
+//! whole rows is slower than a scan of the few columns needed: see upkeep.rs.)
+
+use anyhow::Result;
+use duckdb::Connection;
+
+/// The most keys bound in one list (DuckDB's own limit for an index scan is of this order).
+pub(super) const BY_KEY: usize = 2048;
+
+/// The keys `select` returns (one VARCHAR column), when there are at most [`BY_KEY`]; else None.
+pub(super) fn few(conn: &Connection, select: &str) -> Result<Option<Vec<String>>> {
+    let mut stmt = conn.prepare(&format!("SELECT * FROM ({select}) LIMIT {}", BY_KEY + 1))?;
+    let keys: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<duckdb::Result<_>>()?;
+    Ok((keys.len() <= BY_KEY).then_some(keys))
+}
+
+/// `?, ?, …` for `n` keys (`NULL` for none, which matches nothing).
+pub(super) fn placeholders(n: usize) -> String {
+    if n == 0 { "NULL".to_string() } else { vec!["?"; n].join(", ") }
+}
+
+/// Creates (or replaces) temp table `name` holding the rows of `table` whose `column` is one of
+/// `keys`.
+pub(super) fn copy_rows(conn: &Connection, name: &str, table: &str, column: &str, keys: &[String]) -> Result<()> {
+    conn.execute(
+        &format!(
+            "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} WHERE {column} IN ({})",
+            placeholders(keys.len())
+        ),
+        duckdb::params_from_iter(keys.iter()),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_keys_are_listed_and_many_are_not() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (k VARCHAR PRIMARY KEY, v INT); INSERT INTO t SELECT 'k' || i, i FROM range(5000) r(i);",
+        )
+        .unwrap();
+        assert_eq!(
+            few(&conn, "SELECT k FROM t WHERE v < 3 ORDER BY v").unwrap(),
+            Some(vec!["k0".into(), "k1".into(), "k2".into()])
+        );
+        assert_eq!(few(&conn, "SELECT k FROM t WHERE v < 0").unwrap(), Some(vec![]));
+        assert_eq!(few(&conn, "SELECT k FROM t").unwrap(), None);
+        let keys = few(&conn, "SELECT k FROM t WHERE v IN (7, 4000)").unwrap().unwrap();
+        copy_rows(&conn, "_rows", "t", "k", &keys).unwrap();
+        let n: i64 = conn.query_row("SELECT sum(v) FROM _rows", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 4007);
+        copy_rows(&conn, "_rows", "t", "k", &[]).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM _rows", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+    }
+}

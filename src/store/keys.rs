@@ -4,7 +4,9 @@
 //! every column the statement needs for every row before the join drops them: at 9.5M orders,
 //! comparing a day's orders with the stored ones that way read all 25 columns of every order. The
 //! same keys bound in one list (`IN (?, ?, …)`) are looked up in the primary key's index, and only
-//! the matching rows are read. Lists stay at most [`BY_KEY`] long; for more, the join is used.
+//! the matching rows are read; asking whether a few thousand keys exist is likewise a few thousand
+//! index lookups rather than a scan of the key column. Lists stay at most [`BY_KEY`] long; for more
+//! keys than a few lists, the join is used.
 //! (For a key that matches many scattered rows, such as a customer's orders, an index scan fetching
 //! whole rows is slower than a scan of the few columns needed: see upkeep.rs.)
 
@@ -14,11 +16,27 @@ use duckdb::Connection;
 /// The most keys bound in one list (DuckDB's own limit for an index scan is of this order).
 pub(super) const BY_KEY: usize = 2048;
 
-/// The keys `select` returns (one VARCHAR column), when there are at most [`BY_KEY`]; else None.
-pub(super) fn few(conn: &Connection, select: &str) -> Result<Option<Vec<String>>> {
-    let mut stmt = conn.prepare(&format!("SELECT * FROM ({select}) LIMIT {}", BY_KEY + 1))?;
+/// The keys `select` returns (one VARCHAR column), when there are at most `most`; else None.
+pub(super) fn few(conn: &Connection, select: &str, most: usize) -> Result<Option<Vec<String>>> {
+    let mut stmt = conn.prepare(&format!("SELECT * FROM ({select}) LIMIT {}", most + 1))?;
     let keys: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<duckdb::Result<_>>()?;
-    Ok((keys.len() <= BY_KEY).then_some(keys))
+    Ok((keys.len() <= most).then_some(keys))
+}
+
+/// Creates temp table `name` (one VARCHAR column `column`) of those `keys` that `table` holds
+/// in its key column `column`: looked up [`BY_KEY`] at a time.
+pub(super) fn existing(conn: &Connection, name: &str, table: &str, column: &str, keys: &[String]) -> Result<()> {
+    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} ({column} VARCHAR);"))?;
+    for chunk in keys.chunks(BY_KEY) {
+        conn.execute(
+            &format!(
+                "INSERT INTO {name} SELECT {column} FROM {table} WHERE {column} IN ({})",
+                placeholders(chunk.len())
+            ),
+            duckdb::params_from_iter(chunk.iter()),
+        )?;
+    }
+    Ok(())
 }
 
 /// `?, ?, …` for `n` keys (`NULL` for none, which matches nothing).
@@ -51,15 +69,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            few(&conn, "SELECT k FROM t WHERE v < 3 ORDER BY v").unwrap(),
+            few(&conn, "SELECT k FROM t WHERE v < 3 ORDER BY v", BY_KEY).unwrap(),
             Some(vec!["k0".into(), "k1".into(), "k2".into()])
         );
-        assert_eq!(few(&conn, "SELECT k FROM t WHERE v < 0").unwrap(), Some(vec![]));
-        assert_eq!(few(&conn, "SELECT k FROM t").unwrap(), None);
-        let keys = few(&conn, "SELECT k FROM t WHERE v IN (7, 4000)").unwrap().unwrap();
+        assert_eq!(few(&conn, "SELECT k FROM t WHERE v < 0", BY_KEY).unwrap(), Some(vec![]));
+        assert_eq!(few(&conn, "SELECT k FROM t", BY_KEY).unwrap(), None);
+        let keys = few(&conn, "SELECT k FROM t WHERE v IN (7, 4000)", BY_KEY).unwrap().unwrap();
         copy_rows(&conn, "_rows", "t", "k", &keys).unwrap();
         let n: i64 = conn.query_row("SELECT sum(v) FROM _rows", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 4007);
+        let asked: Vec<String> = (4990..7100).map(|i| format!("k{i}")).collect();
+        existing(&conn, "_found", "t", "k", &asked).unwrap();
+        let (n, low, high): (i64, String, String) = conn
+            .query_row("SELECT count(*), min(k), max(k) FROM _found", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        assert_eq!((n, low.as_str(), high.as_str()), (10, "k4990", "k4999"), "two lists, ten keys found");
         copy_rows(&conn, "_rows", "t", "k", &[]).unwrap();
         let n: i64 = conn.query_row("SELECT count(*) FROM _rows", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0);

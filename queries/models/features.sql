@@ -21,17 +21,26 @@ span AS (
     FROM customer_summary
     WHERE first_order_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
 ),
-halves AS (
+-- The recent half is what the earlier half leaves (every purchase is before mid or not): two
+-- fewer filtered aggregates over ten million orders, about a fifth of this query's CPU at 1M.
+-- late_spend is NULL with no recent purchase, as a sum over none is. (Columns listed: Spark
+-- has no SELECT * EXCLUDE.)
+sums AS (
     SELECT p.customer_id,
            count(*) AS orders,
            count(*) FILTER (WHERE p.ordered_at < s.mid) AS early_orders,
-           count(*) FILTER (WHERE p.ordered_at >= s.mid) AS late_orders,
            sum(p.net_total) FILTER (WHERE p.ordered_at < s.mid) AS early_spend,
-           sum(p.net_total) FILTER (WHERE p.ordered_at >= s.mid) AS late_spend,
+           sum(p.net_total) AS spend,
            count(*) FILTER (WHERE p.discount_total > 0) AS discounted,
            max(p.ordered_at) AS last_at, min(p.ordered_at) AS first_at
     FROM p JOIN span s ON s.customer_id = p.customer_id
     GROUP BY p.customer_id
+),
+halves AS (
+    SELECT customer_id, orders, early_orders, early_spend, discounted, last_at, first_at,
+           orders - early_orders AS late_orders,
+           CASE WHEN orders > early_orders THEN spend - COALESCE(early_spend, 0) END AS late_spend
+    FROM sums
 )
 SELECT
     customer_id,

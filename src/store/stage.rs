@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use duckdb::Appender;
 use duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int16Builder, Int32Builder,
-    Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Decimal128Builder, Int16Builder, Int32Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
 };
 use duckdb::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use duckdb::arrow::record_batch::RecordBatch;
@@ -24,9 +24,6 @@ pub enum Kind {
     Money,
     Timestamp,
     Bool,
-    Double,
-    /// DATE, given as `Value::Date32` (days since 1970-01-01)
-    Date,
 }
 
 enum Col {
@@ -37,8 +34,6 @@ enum Col {
     Money(Decimal128Builder),
     Timestamp(TimestampMicrosecondBuilder),
     Bool(BooleanBuilder),
-    Double(Float64Builder),
-    Date(Date32Builder),
 }
 
 /// Rows gathered for one staging table.
@@ -66,8 +61,6 @@ impl<'c> Stage<'c> {
                     Kind::Money => DataType::Decimal128(18, 2),
                     Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
                     Kind::Bool => DataType::Boolean,
-                    Kind::Double => DataType::Float64,
-                    Kind::Date => DataType::Date32,
                 };
                 Field::new(format!("c{i}"), t, true)
             })
@@ -91,8 +84,6 @@ impl<'c> Stage<'c> {
                 }
                 Kind::Timestamp => Col::Timestamp(TimestampMicrosecondBuilder::new()),
                 Kind::Bool => Col::Bool(BooleanBuilder::new()),
-                Kind::Double => Col::Double(Float64Builder::new()),
-                Kind::Date => Col::Date(Date32Builder::new()),
             })
             .collect()
     }
@@ -108,10 +99,6 @@ impl<'c> Stage<'c> {
                 (Col::Money(b), Value::Null) => b.append_null(),
                 (Col::Timestamp(b), Value::Null) => b.append_null(),
                 (Col::Bool(b), Value::Null) => b.append_null(),
-                (Col::Double(b), Value::Null) => b.append_null(),
-                (Col::Date(b), Value::Null) => b.append_null(),
-                (Col::Double(b), Value::Double(x)) => b.append_value(x),
-                (Col::Date(b), Value::Date32(d)) => b.append_value(d),
                 (Col::Text(b), Value::Text(s)) => b.append_value(s),
                 (Col::BigInt(b), Value::BigInt(n)) => b.append_value(n),
                 (Col::Int(b), Value::Int(n)) => b.append_value(n),
@@ -147,8 +134,6 @@ impl<'c> Stage<'c> {
                     Col::Money(mut b) => Arc::new(b.finish()),
                     Col::Timestamp(mut b) => Arc::new(b.finish()),
                     Col::Bool(mut b) => Arc::new(b.finish()),
-                    Col::Double(mut b) => Arc::new(b.finish()),
-                    Col::Date(mut b) => Arc::new(b.finish()),
                 }
             })
             .collect();

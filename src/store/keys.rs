@@ -23,14 +23,21 @@ pub(super) fn few(conn: &Connection, select: &str, most: usize) -> Result<Option
     Ok((keys.len() <= most).then_some(keys))
 }
 
-/// Creates temp table `name` (one VARCHAR column `column`) of those `keys` that `table` holds
-/// in its key column `column`: looked up [`BY_KEY`] at a time.
-pub(super) fn existing(conn: &Connection, name: &str, table: &str, column: &str, keys: &[String]) -> Result<()> {
-    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} ({column} VARCHAR);"))?;
+/// Creates (or replaces) temp table `name` holding `columns` (`*` or a list) of the rows of
+/// `table` whose key `column` is one of `keys`, looked up [`BY_KEY`] at a time.
+pub(super) fn rows_by_key(
+    conn: &Connection,
+    name: &str,
+    columns: &str,
+    table: &str,
+    column: &str,
+    keys: &[String],
+) -> Result<()> {
+    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} AS SELECT {columns} FROM {table} LIMIT 0;"))?;
     for chunk in keys.chunks(BY_KEY) {
         conn.execute(
             &format!(
-                "INSERT INTO {name} SELECT {column} FROM {table} WHERE {column} IN ({})",
+                "INSERT INTO {name} SELECT {columns} FROM {table} WHERE {column} IN ({})",
                 placeholders(chunk.len())
             ),
             duckdb::params_from_iter(chunk.iter()),
@@ -39,22 +46,9 @@ pub(super) fn existing(conn: &Connection, name: &str, table: &str, column: &str,
     Ok(())
 }
 
-/// `?, ?, …` for `n` keys (`NULL` for none, which matches nothing).
-pub(super) fn placeholders(n: usize) -> String {
-    if n == 0 { "NULL".to_string() } else { vec!["?"; n].join(", ") }
-}
-
-/// Creates (or replaces) temp table `name` holding the rows of `table` whose `column` is one of
-/// `keys`.
-pub(super) fn copy_rows(conn: &Connection, name: &str, table: &str, column: &str, keys: &[String]) -> Result<()> {
-    conn.execute(
-        &format!(
-            "CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {table} WHERE {column} IN ({})",
-            placeholders(keys.len())
-        ),
-        duckdb::params_from_iter(keys.iter()),
-    )?;
-    Ok(())
+/// `?, ?, …` for `n` keys.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
 }
 
 #[cfg(test)]
@@ -75,16 +69,16 @@ mod tests {
         assert_eq!(few(&conn, "SELECT k FROM t WHERE v < 0", BY_KEY).unwrap(), Some(vec![]));
         assert_eq!(few(&conn, "SELECT k FROM t", BY_KEY).unwrap(), None);
         let keys = few(&conn, "SELECT k FROM t WHERE v IN (7, 4000)", BY_KEY).unwrap().unwrap();
-        copy_rows(&conn, "_rows", "t", "k", &keys).unwrap();
+        rows_by_key(&conn, "_rows", "*", "t", "k", &keys).unwrap();
         let n: i64 = conn.query_row("SELECT sum(v) FROM _rows", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 4007);
         let asked: Vec<String> = (4990..7100).map(|i| format!("k{i}")).collect();
-        existing(&conn, "_found", "t", "k", &asked).unwrap();
+        rows_by_key(&conn, "_found", "k", "t", "k", &asked).unwrap();
         let (n, low, high): (i64, String, String) = conn
             .query_row("SELECT count(*), min(k), max(k) FROM _found", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap();
         assert_eq!((n, low.as_str(), high.as_str()), (10, "k4990", "k4999"), "two lists, ten keys found");
-        copy_rows(&conn, "_rows", "t", "k", &[]).unwrap();
+        rows_by_key(&conn, "_rows", "*", "t", "k", &[]).unwrap();
         let n: i64 = conn.query_row("SELECT count(*) FROM _rows", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 0);
     }

@@ -424,7 +424,10 @@ pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> 
     )
     .context("finding shared order numbers")?;
     mark("import: finding shared order numbers");
-    // Items of the orders written: all of them when every order is new.
+    // Items of the orders written: all of them when every order is new. A customer's created_at
+    // is no later than their first order: it only ever moves earlier (customer files and identity
+    // merges keep the earlier time), and each import moves it to the earliest order it writes,
+    // so the orders written here are the only ones that can move it.
     let written =
         if known == 0 { "" } else { "WHERE i.order_id IN (SELECT order_id FROM _m_orders WHERE is_new OR is_changed)" };
     conn.execute_batch(&format!(
@@ -434,8 +437,8 @@ pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> 
             FROM {items} i LEFT JOIN products p ON p.sku = i.sku
             {written};
          UPDATE customers SET created_at = f.first_order
-            FROM (SELECT customer_id, min(ordered_at) AS first_order FROM orders
-                  WHERE customer_id IN (SELECT DISTINCT customer_id FROM _m_orders) GROUP BY customer_id) f
+            FROM (SELECT customer_id, min(ordered_at) AS first_order FROM _m_orders
+                  WHERE is_new OR is_changed GROUP BY customer_id) f
             WHERE customers.customer_id = f.customer_id
               AND (customers.created_at IS NULL OR customers.created_at > f.first_order);",
     ))

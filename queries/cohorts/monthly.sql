@@ -16,16 +16,27 @@ WITH p AS (
     WHERE status IN ('completed', 'partially_refunded', 'refunded') AND value IS NOT NULL
       AND local_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
 ),
+-- A buyer's first purchase is the same whatever the date (it precedes as_of for every buyer in p),
+-- and customer_summary keeps it: a million rows read instead of ten million grouped.
 firsts AS (
-    SELECT customer_id, date_trunc('month', min(local_at)) AS cohort FROM p GROUP BY customer_id
+    SELECT customer_id, date_trunc('month', first_order_at) AS cohort
+    FROM customer_summary
+    WHERE first_order_at < CAST($as_of AS DATE) + INTERVAL 1 DAY
 ),
 sizes AS (
     SELECT cohort, count(*) AS cohort_size FROM firsts GROUP BY cohort
 ),
+-- Each buyer's months with a purchase, so that counting a cohort's active buyers is a count
+-- rather than a count of distinct ids (a fifth of this query's time at 1M customers).
+months AS (
+    SELECT customer_id, date_trunc('month', local_at) AS month, sum(net) AS revenue
+    FROM p
+    GROUP BY customer_id, date_trunc('month', local_at)
+),
 activity AS (
-    SELECT f.cohort, date_diff('month', f.cohort, date_trunc('month', p.local_at)) AS k,
-           count(DISTINCT p.customer_id) AS active_customers, sum(p.net) AS revenue
-    FROM p JOIN firsts f ON f.customer_id = p.customer_id
+    SELECT f.cohort, date_diff('month', f.cohort, m.month) AS k,
+           count(*) AS active_customers, sum(m.revenue) AS revenue
+    FROM months m JOIN firsts f ON f.customer_id = m.customer_id
     GROUP BY f.cohort, k
 ),
 -- Every month of every cohort up to the latest month anyone bought in, so that a month without

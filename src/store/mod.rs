@@ -272,6 +272,12 @@ impl Store {
                 }
             }
         };
+        // A join whose build side has up to this many keys hands them to the other side's scan as
+        // a list, which an index can answer: a customer's items (`customers/orders.sql`) are read by
+        // key instead of scanning every item once the customer has more than DuckDB's default of
+        // 50 orders (450 ms -> 20 ms for a customer with 62 orders at 9.5M orders).
+        conn.execute_batch(&format!("SET dynamic_or_filter_threshold = {JOIN_KEYS_AS_LIST}"))
+            .context("cannot configure DuckDB")?;
         let mut store = Store {
             conn,
             _database: database,
@@ -581,6 +587,9 @@ fn encryption_key(path: &Path) -> Result<Option<crypto::Key>> {
         None => Ok(None),
     }
 }
+
+/// See `connect_with`: up to this many join keys are pushed to the probe side's scan as a list.
+const JOIN_KEYS_AS_LIST: usize = 1024;
 
 /// Opens a connection to `path`: directly for a plain file, through scudo's encryption module for
 /// an encrypted one. Errors are DuckDB's text (with any key redacted).

@@ -16,6 +16,9 @@ use duckdb::Connection;
 /// The most keys bound in one list (DuckDB's own limit for an index scan is of this order).
 pub(super) const BY_KEY: usize = 2048;
 
+/// The most keys worth looking up by key (a few lists); for more, a join with their table.
+pub(super) const FEW: usize = 4 * BY_KEY;
+
 /// The keys `select` returns (one VARCHAR column), when there are at most `most`; else None.
 pub(super) fn few(conn: &Connection, select: &str, most: usize) -> Result<Option<Vec<String>>> {
     let mut stmt = conn.prepare(&format!("SELECT * FROM ({select}) LIMIT {}", most + 1))?;

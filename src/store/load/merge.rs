@@ -253,14 +253,16 @@ fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) 
 /// and a few of those are read by key too; when many exist (a whole shop exported again), `orders`
 /// itself.
 fn known_orders(conn: &Connection, staged: &str) -> Result<&'static str> {
-    if let Some(ids) = keys::few(conn, &format!("SELECT order_id FROM {staged}"), 4 * keys::BY_KEY)? {
-        keys::rows_by_key(conn, "_m_known", "*", "orders", "order_id", &ids)?;
-        return Ok("_m_known");
-    }
-    conn.execute_batch(&format!(
-        "CREATE TEMP TABLE _m_known_ids AS SELECT order_id FROM orders WHERE order_id IN (SELECT order_id FROM {staged});"
-    ))?;
-    match keys::few(conn, "SELECT order_id FROM _m_known_ids", keys::BY_KEY)? {
+    let ids = match keys::few(conn, &format!("SELECT order_id FROM {staged}"), keys::FEW)? {
+        Some(ids) => Some(ids),
+        None => {
+            conn.execute_batch(&format!(
+                "CREATE TEMP TABLE _m_known_ids AS SELECT order_id FROM orders WHERE order_id IN (SELECT order_id FROM {staged});"
+            ))?;
+            keys::few(conn, "SELECT order_id FROM _m_known_ids", keys::BY_KEY)?
+        }
+    };
+    match ids {
         Some(ids) => {
             keys::rows_by_key(conn, "_m_known", "*", "orders", "order_id", &ids)?;
             Ok("_m_known")

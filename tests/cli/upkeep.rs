@@ -161,10 +161,24 @@ fn incremental_upkeep_equals_a_rebuild_after_every_kind_of_change() {
 fn a_customer_is_created_no_later_than_their_first_order() {
     let (s, ws) = Scudo::workspace();
     let w = ws.to_str().unwrap();
-    let file = |name: &str, text: &str| {
+    // Writes and imports a file: a CRM export of Ana created on `created`, or Shopify orders of hers.
+    let import = |name: &str, text: String| {
         let p = s.path().join(name);
         std::fs::write(&p, text).unwrap();
-        p.to_str().unwrap().to_string()
+        s.ok(&["-w", w, "ingest", "-q", p.to_str().unwrap()]);
+    };
+    let contacts = |created: &str| {
+        format!("Record ID,First Name,Last Name,Email,Create Date\n1001,Ana,Lima,ana@example.com,{created}\n")
+    };
+    let orders = |rows: &[(u32, &str, &str)]| {
+        let mut text = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n".to_string();
+        for (n, total, at) in rows {
+            text += &format!(
+                "#{n},ana@example.com,paid,USD,{total},0.00,0.00,{total},0.00,{at} +0000,1,Mug,{total},MUG,Ana Lima,{}\n",
+                n + 4000
+            );
+        }
+        text
     };
     let created = || {
         let conn = Scudo::db(&ws);
@@ -173,43 +187,16 @@ fn a_customer_is_created_no_later_than_their_first_order() {
             "SELECT strftime(created_at, '%Y-%m-%d %H:%M') FROM customers WHERE email = 'ana@example.com'",
         )
     };
-    let contacts = file(
-        "contacts.csv",
-        "Record ID,First Name,Last Name,Email,Create Date\n1001,Ana,Lima,ana@example.com,2024-06-01 09:30\n",
-    );
-    s.ok(&["-w", w, "ingest", "-q", &contacts]);
+    import("contacts.csv", contacts("2024-06-01 09:30"));
     assert_eq!(created(), "2024-06-01 09:30");
-    let header = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
-    let march = file(
-        "march.csv",
-        &format!(
-            "{header}#1001,ana@example.com,paid,USD,10.00,0.00,0.00,10.00,0.00,2024-03-05 10:00:00 +0000,1,Mug,10.00,MUG,Ana Lima,5001\n"
-        ),
-    );
-    s.ok(&["-w", w, "ingest", "-q", &march]);
+    let march = (1001, "10.00", "2024-03-05 10:00:00");
+    import("march.csv", orders(&[march]));
     assert_eq!(created(), "2024-03-05 10:00", "an order before the CRM's date moves it earlier");
-    let later = file(
-        "later.csv",
-        &format!(
-            "{header}#1001,ana@example.com,paid,USD,10.00,0.00,0.00,10.00,0.00,2024-03-05 10:00:00 +0000,1,Mug,10.00,MUG,Ana Lima,5001\n\
-             #1002,ana@example.com,paid,USD,20.00,0.00,0.00,20.00,0.00,2024-08-05 10:00:00 +0000,1,Mug,20.00,MUG,Ana Lima,5002\n"
-        ),
-    );
-    s.ok(&["-w", w, "ingest", "-q", &later]);
+    import("later.csv", orders(&[march, (1002, "20.00", "2024-08-05 10:00:00")]));
     assert_eq!(created(), "2024-03-05 10:00", "a later order, and the same March order again, leave it");
-    let january = file(
-        "january.csv",
-        &format!(
-            "{header}#1003,ana@example.com,paid,USD,5.00,0.00,0.00,5.00,0.00,2024-01-10 08:00:00 +0000,1,Mug,5.00,MUG,Ana Lima,5003\n"
-        ),
-    );
-    s.ok(&["-w", w, "ingest", "-q", &january]);
+    import("january.csv", orders(&[(1003, "5.00", "2024-01-10 08:00:00")]));
     assert_eq!(created(), "2024-01-10 08:00", "a new earlier order moves it again");
-    let contacts_again = file(
-        "contacts_again.csv",
-        "Record ID,First Name,Last Name,Email,Create Date\n1001,Ana,Lima,ana@example.com,2024-07-01 09:30\n",
-    );
-    s.ok(&["-w", w, "ingest", "-q", &contacts_again]);
+    import("contacts_again.csv", contacts("2024-07-01 09:30"));
     assert_eq!(created(), "2024-01-10 08:00", "a CRM file stating a later date leaves it");
     let conn = Scudo::db(&ws);
     let late = crate::harness::scalar_i64(

@@ -27,7 +27,10 @@ pub(super) fn few(conn: &Connection, select: &str, most: usize) -> Result<Option
 }
 
 /// Creates (or replaces) temp table `name` holding `columns` (`*` or a list) of the rows of
-/// `table` whose key `column` is one of `keys`, looked up [`BY_KEY`] at a time.
+/// `table` whose key `column` is one of `keys`, looked up [`BY_KEY`] at a time. One statement
+/// writes the table, each list a branch of a UNION ALL: DuckDB 2.0.0 fails, or loses rows, when a
+/// large INSERT follows an empty one into the same table in a transaction (docs/architecture.md,
+/// "One insert per table and transaction"), and one customer's orders can be 130,000 rows.
 pub(super) fn rows_by_key(
     conn: &Connection,
     name: &str,
@@ -36,16 +39,16 @@ pub(super) fn rows_by_key(
     column: &str,
     keys: &[String],
 ) -> Result<()> {
-    conn.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} AS SELECT {columns} FROM {table} LIMIT 0;"))?;
-    for chunk in keys.chunks(BY_KEY) {
-        conn.execute(
-            &format!(
-                "INSERT INTO {name} SELECT {columns} FROM {table} WHERE {column} IN ({})",
-                placeholders(chunk.len())
-            ),
-            duckdb::params_from_iter(chunk.iter()),
-        )?;
-    }
+    let branches: Vec<String> = keys
+        .chunks(BY_KEY)
+        .map(|chunk| format!("SELECT {columns} FROM {table} WHERE {column} IN ({})", placeholders(chunk.len())))
+        .collect();
+    let select = if branches.is_empty() {
+        format!("SELECT {columns} FROM {table} LIMIT 0")
+    } else {
+        branches.join(" UNION ALL ")
+    };
+    conn.execute(&format!("CREATE OR REPLACE TEMP TABLE {name} AS {select}"), duckdb::params_from_iter(keys.iter()))?;
     Ok(())
 }
 

@@ -39,10 +39,16 @@ pub(super) fn begin(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Adds the customers `select` returns (one VARCHAR column) to `_touched`.
+/// Adds the customers `select` returns (one VARCHAR column) to `_touched`. The list is written
+/// anew rather than appended to: DuckDB 2.0.0 loses the rows of a large INSERT (more than a row
+/// group, 122,880 rows) into a table that an INSERT of no rows wrote earlier in the same
+/// transaction — grouped reads and semi-joins see none of them (docs/architecture.md, "One
+/// insert per table and transaction").
 pub(super) fn touch(conn: &Connection, select: &str) -> Result<()> {
-    conn.execute_batch(&format!("INSERT INTO _touched {select};"))
-        .context("listing the customers an import touches")?;
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP TABLE _touched AS SELECT customer_id FROM _touched UNION ALL ({select});"
+    ))
+    .context("listing the customers an import touches")?;
     Ok(())
 }
 
@@ -189,15 +195,16 @@ fn search_index(conn: &Connection, scope: Scope) -> Result<()> {
         return Ok(());
     }
     // The touched customers' words before and after: each is kept when some customer still has it.
+    // (Two tables, each written once: see `touch` on DuckDB and a second INSERT.)
     conn.execute_batch(&format!(
-        "DROP TABLE IF EXISTS _words; CREATE TEMP TABLE _words AS {WORDS_OF_TOUCHED};
+        "CREATE OR REPLACE TEMP TABLE _words_before AS {WORDS_OF_TOUCHED};
          {index}
-         INSERT INTO _words {WORDS_OF_TOUCHED};
+         CREATE OR REPLACE TEMP TABLE _words AS SELECT term FROM _words_before UNION ALL ({WORDS_OF_TOUCHED});
          DELETE FROM search_words WHERE word IN (SELECT term FROM _words);
          INSERT INTO search_words
             SELECT DISTINCT term FROM customer_search
             WHERE term IN (SELECT term FROM _words) AND field IN ('word', 'name', 'company') AND NOT contains(term, ' ');
-         DROP TABLE _words;",
+         DROP TABLE _words; DROP TABLE _words_before;",
         index = scoped(SEARCH_INDEX, scope),
     ))
     .context("refreshing the search index")?;

@@ -108,6 +108,7 @@ DROP TABLE IF EXISTS _m_orders; DROP TABLE IF EXISTS _m_items; DROP TABLE IF EXI
 DROP TABLE IF EXISTS _stg_merges; DROP TABLE IF EXISTS _multi; DROP TABLE IF EXISTS _merged;
 DROP TABLE IF EXISTS _touched;
 DROP TABLE IF EXISTS _m_staged; DROP TABLE IF EXISTS _m_known_ids; DROP TABLE IF EXISTS _m_known;
+DROP TABLE IF EXISTS _m_first_versions; DROP TABLE IF EXISTS _m_items_merged;
 ";
 
 /// The sink that stages records for one import.

@@ -177,7 +177,9 @@ fn merge_customers(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> R
 /// Orders that another kind of export also describes: each kind's version is kept in
 /// order_versions and the staged order becomes their field-by-field merge (see [`AUTHORITY`]).
 /// `known` holds the stored versions of the staged orders that exist (see [`known_orders`]).
-fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) -> Result<()> {
+/// Returns the table of line items to write from then on: `items`, or with orders merged, a copy
+/// that adds the stored items of merged orders this export gives none for.
+fn merge_order_versions<'a>(conn: &Connection, job: &Job, items: &'a str, known: &str) -> Result<&'a str> {
     let multi: u64 = {
         let mut stmt = conn.prepare(&format!(
             "CREATE TEMP TABLE _multi AS
@@ -188,7 +190,7 @@ fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) 
         count(conn, "SELECT count(*) FROM _multi")?
     };
     if multi == 0 {
-        return Ok(());
+        return Ok(items);
     }
     let fields = ORDER_FIELDS.join(", ");
     let merged =
@@ -199,10 +201,13 @@ fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) 
             })
             .collect::<Vec<_>>();
     let set = ORDER_FIELDS.iter().map(|f| format!("{f} = v.{f}")).collect::<Vec<_>>().join(", ");
-    // The version an order had before another kind described it.
+    // The version an order had before another kind described it, then this export's versions in
+    // place of the ones it gave before. One INSERT for both: DuckDB 2.0.0 loses a large INSERT's
+    // rows to grouped reads when an INSERT of no rows into the same table came first in the
+    // transaction (docs/architecture.md, "One insert per table and transaction").
     conn.execute_batch(&format!(
-        "INSERT INTO order_versions (order_id, kind, {fields}, import_id)
-            SELECT o.order_id, o.kinds[1], {o_fields}, o.import_id
+        "CREATE OR REPLACE TEMP TABLE _m_first_versions AS
+            SELECT o.order_id, o.kinds[1] AS kind, {o_fields}, o.import_id
             FROM orders o JOIN _multi USING (order_id)
             WHERE len(o.kinds) = 1 AND NOT EXISTS (SELECT 1 FROM order_versions v WHERE v.order_id = o.order_id);",
         o_fields = ORDER_FIELDS.iter().map(|f| format!("o.{f}")).collect::<Vec<_>>().join(", "),
@@ -215,19 +220,26 @@ fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) 
     conn.execute(
         &format!(
             "INSERT INTO order_versions (order_id, kind, {fields}, import_id)
+             SELECT order_id, kind, {fields}, import_id FROM _m_first_versions
+             UNION ALL
              SELECT s.order_id, ?, {s_fields}, ? FROM _m_orders s JOIN _multi USING (order_id)",
             s_fields = ORDER_FIELDS.iter().map(|f| format!("s.{f}")).collect::<Vec<_>>().join(", "),
         ),
         params![job.kind, job.import_id],
-    )?;
+    )
+    .context("keeping each export's version of an order")?;
     conn.execute_batch(&format!(
         "CREATE TEMP TABLE _merged AS
             SELECT order_id, {merged}, list(kind ORDER BY kind) AS kinds
             FROM order_versions WHERE order_id IN (SELECT order_id FROM _multi) GROUP BY order_id;
          UPDATE _merged SET net_total = total - refunded_total;
          UPDATE _m_orders SET {set}, kinds = v.kinds FROM _merged v WHERE _m_orders.order_id = v.order_id;
-         -- Line items: this export's when it has any, else the ones the order already has.
-         INSERT INTO {items} (order_id, seq, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip)
+         -- Line items: this export's when it has any, else the ones the order already has (a new
+         -- table rather than a second INSERT into the staged one: see above).
+         CREATE OR REPLACE TEMP TABLE _m_items_merged AS
+            SELECT order_id, seq, line_no, sku, name, vendor, category, quantity, unit_price, discount, line_total, is_tip
+            FROM {items}
+            UNION ALL
             SELECT i.order_id, m.seq, i.line_no, i.sku, i.name, i.vendor, i.category, i.quantity, i.unit_price,
                    i.discount, i.line_total, i.is_tip
             FROM order_items i JOIN _m_orders m ON m.order_id = i.order_id
@@ -243,7 +255,7 @@ fn merge_order_versions(conn: &Connection, job: &Job, items: &str, known: &str) 
          FROM orders o WHERE o.order_id = _m_orders.order_id AND _m_orders.order_id IN (SELECT order_id FROM _multi);"
     ))
     .context("comparing merged orders")?;
-    Ok(())
+    Ok("_m_items_merged")
 }
 
 /// What to compare the staged orders (table `staged`) with: the stored versions of those that
@@ -373,7 +385,7 @@ pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> 
         )
         .context("comparing orders")?;
     }
-    merge_order_versions(conn, job, items, known_from)?;
+    let items = merge_order_versions(conn, job, items, known_from)?;
     // Orders already in the database: changed when any line item differs, too.
     let known = count(conn, "SELECT count(*) FROM _m_orders WHERE NOT is_new")?;
     if known > 0 {

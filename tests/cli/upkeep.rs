@@ -59,6 +59,14 @@ fn write_csv(path: &Path, header: &csv::StringRecord, rows: &[csv::StringRecord]
     w.flush().unwrap();
 }
 
+/// The header of the small Shopify orders files these tests write.
+const ORDERS_HEADER: &str = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
+
+/// One paid single-line Shopify order `#n` of `email` (id n + 4000), for `total` at `at` (UTC).
+fn order_line(n: u32, email: &str, total: &str, at: &str) -> String {
+    format!("#{n},{email},paid,USD,{total},0.00,0.00,{total},0.00,{at} +0000,1,Mug,{total},MUG,Ana Lima,{}\n", n + 4000)
+}
+
 #[test]
 fn incremental_upkeep_equals_a_rebuild_after_every_kind_of_change() {
     let (s, ws) = Scudo::workspace();
@@ -171,12 +179,9 @@ fn a_customer_is_created_no_later_than_their_first_order() {
         format!("Record ID,First Name,Last Name,Email,Create Date\n1001,Ana,Lima,ana@example.com,{created}\n")
     };
     let orders = |rows: &[(u32, &str, &str)]| {
-        let mut text = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n".to_string();
+        let mut text = ORDERS_HEADER.to_string();
         for (n, total, at) in rows {
-            text += &format!(
-                "#{n},ana@example.com,paid,USD,{total},0.00,0.00,{total},0.00,{at} +0000,1,Mug,{total},MUG,Ana Lima,{}\n",
-                n + 4000
-            );
+            text += &order_line(*n, "ana@example.com", total, at);
         }
         text
     };
@@ -215,13 +220,7 @@ fn a_customer_is_created_no_later_than_their_first_order() {
 #[test]
 fn an_import_of_more_than_a_row_group_of_orders_reaches_the_summary() {
     let (s, ws) = Scudo::workspace();
-    let header = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
-    let order = |n: u32, email: &str| {
-        format!(
-            "#{n},{email},paid,USD,10.00,0.00,0.00,10.00,0.00,2024-03-05 10:00:00 +0000,1,Mug,10.00,MUG,Ana Lima,{}\n",
-            n + 4000
-        )
-    };
+    let order = |n: u32, email: &str| order_line(n, email, "10.00", "2024-03-05 10:00:00");
     // Five customers with an order each, so that the big file touches one in five (an incremental
     // refresh, not a rebuild) and leaves the customer itself as it was.
     let first = s.path().join("first.csv");
@@ -230,11 +229,11 @@ fn an_import_of_more_than_a_row_group_of_orders_reaches_the_summary() {
         .zip(1..)
         .map(|(who, n)| order(n, &format!("{who}@example.com")))
         .collect();
-    std::fs::write(&first, format!("{header}{firsts}")).unwrap();
+    std::fs::write(&first, format!("{ORDERS_HEADER}{firsts}")).unwrap();
     step(&s, &ws, &first);
     let many: u32 = 130_000;
-    let mut text = String::with_capacity(header.len() + many as usize * 110);
-    text += header;
+    let mut text = String::with_capacity(ORDERS_HEADER.len() + many as usize * 110);
+    text += ORDERS_HEADER;
     for n in 0..many {
         text += &order(10_000 + n, "ana@example.com");
     }

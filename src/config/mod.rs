@@ -312,7 +312,10 @@ impl Settings {
 
     /// The reporting currency and time zone derived values are computed in.
     pub fn reporting(&self) -> Result<crate::store::Reporting> {
-        Ok(crate::store::Reporting::new(&self.workspace.currency, self.timezone()?.unwrap_or(chrono_tz::Tz::UTC)))
+        Ok(match self.timezone()? {
+            Some(tz) => crate::store::Reporting::new(&self.workspace.currency, tz),
+            None => crate::store::Reporting::new(&self.workspace.currency, chrono_tz::Tz::UTC).guessing_zone(),
+        })
     }
 
     /// Checks relations between settings that the types cannot express.

@@ -255,6 +255,62 @@ fn dates_are_the_shops_own_calendar() {
     assert!(r.stderr.contains("Mars/Olympus") && r.stderr.contains("IANA"), "{}", r.stderr);
 }
 
+/// While the zone is "auto", an orders file computes its dates in the zone the offsets seen so far
+/// point to; a later file of the same import that points to another zone moves every date, the
+/// earlier file's too. The first file's three winter days at −05:00 and a June day at −04:00 fit
+/// New York best; the second file's three summer days at −05:00 make Bogotá (−05:00 all year)
+/// fit six of seven days against New York's four. #4, stated 23:30 −04:00 (03:30 UTC on the
+/// 11th), is then 22:30 on the 10th.
+#[test]
+fn a_later_file_pointing_to_another_zone_moves_every_date() {
+    let (s, ws) = Scudo::workspace();
+    let header = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
+    let line = |n: u32, at: &str| {
+        format!("#{n},ana@example.com,paid,USD,10.00,0.00,0.00,10.00,0.00,{at},1,Mug,10.00,MUG,Ana Lima,{}\n", n + 4000)
+    };
+    let file = |name: &str, rows: &[(u32, &str)]| {
+        let path = s.path().join(name);
+        let body: String = rows.iter().map(|(n, at)| line(*n, at)).collect();
+        std::fs::write(&path, format!("{header}{body}")).unwrap();
+        path
+    };
+    let winter = file(
+        "a_winter.csv",
+        &[
+            (1, "2024-01-10 23:30:00 -0500"),
+            (2, "2024-02-10 23:30:00 -0500"),
+            (3, "2024-03-01 23:30:00 -0500"),
+            (4, "2024-06-10 23:30:00 -0400"),
+        ],
+    );
+    let summer = file(
+        "b_summer.csv",
+        &[(5, "2024-07-10 23:30:00 -0500"), (6, "2024-08-10 23:30:00 -0500"), (7, "2024-09-10 23:30:00 -0500")],
+    );
+    let local = |ws: &Path, number: &str| {
+        let db = Scudo::db(ws);
+        scalar_text(
+            &db,
+            &format!("SELECT strftime(local_at, '%Y-%m-%d %H:%M') FROM orders WHERE order_number = '{number}'"),
+        )
+    };
+    // The first file alone: New York, and #4 at the time it states; the dates were computed
+    // there by the import, not again once the zone was written down.
+    let (s1, alone) = Scudo::workspace();
+    let r = s1.ok(&["--workspace", alone.to_str().unwrap(), "--timings", "ingest", winter.to_str().unwrap()]);
+    assert!(r.stderr.contains("\"America/New_York\""), "{}", r.stderr);
+    let after_commit = r.stderr.rsplit("import: committed").next().unwrap_or_default();
+    assert!(!after_commit.contains("deriving local times"), "{}", r.stderr);
+    assert_eq!(local(&alone, "#4"), "2024-06-10 23:30");
+    // Both files in one import: Bogotá, and #4 moved with the rest.
+    let r = s.ok(&["--workspace", ws.to_str().unwrap(), "ingest", winter.to_str().unwrap(), summer.to_str().unwrap()]);
+    assert!(r.stderr.contains("\"America/Bogota\""), "{}", r.stderr);
+    let settings = std::fs::read_to_string(ws.join("scudo.toml")).unwrap();
+    assert!(settings.contains("timezone = \"America/Bogota\""), "{settings}");
+    assert_eq!(local(&ws, "#4"), "2024-06-10 22:30");
+    assert_eq!(local(&ws, "#5"), "2024-07-10 23:30");
+}
+
 /// At-Risk means overdue by the customer's own rhythm. On the demo as of 2024-06-01 the flat
 /// 45-day rule flagged three customers who were all inside their usual gap; on 2024-10-01 the
 /// plan's outcome holds: Lisa Thompson and Mike Johnson At-Risk, Robert Wilson inactive.

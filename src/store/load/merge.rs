@@ -283,8 +283,9 @@ fn known_orders(conn: &Connection, staged: &str) -> Result<&'static str> {
     }
 }
 
-/// Merges staged rows into the model; returns the counts.
-pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<()> {
+/// Merges staged rows into the model, counting into `counts`; returns the settings the orders'
+/// dates and values were computed in (the zone guessed while it is "auto").
+pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> Result<crate::store::Reporting> {
     let (import_id, repeated_orders) = (job.import_id, job.repeated_orders);
     let started = std::time::Instant::now();
     let mark = |what: &str| crate::store::timing(what, started, None);
@@ -482,8 +483,9 @@ pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> 
     }
 
     // Local times and values of the orders written; everything when a setting changed.
+    let reporting = crate::store::derived::zone_for_import(conn, job.reporting)?;
     let everything =
-        crate::store::derived::settle(conn, job.reporting, crate::store::derived::Scope::Import(import_id), false)?;
+        crate::store::derived::settle(conn, &reporting, crate::store::derived::Scope::Import(import_id), false)?;
     mark("import: local times and values");
     // Tag segments and the search index depend on the customers alone: when this import inserted
     // or changed none (an orders export of known customers), they stay as they are. The summary
@@ -492,5 +494,5 @@ pub(super) fn merge(conn: &Connection, job: &Job, counts: &mut ImportCounts) -> 
     let refresh = crate::store::upkeep::Refresh { customers: customers_changed, summary: !everything };
     crate::store::upkeep::refresh(conn, refresh, crate::store::upkeep::Scope::Touched)?;
     mark("import: tag segments, search index and customer summary");
-    Ok(())
+    Ok(reporting)
 }

@@ -142,7 +142,7 @@ impl Store {
             return Ok((counts, rejects));
         }
         let job = merge::Job { import_id, kind: &meta.kind, repeated_orders, merges: &merges, reporting: &reporting };
-        merge::merge(&tx, &job, &mut counts)?;
+        let computed_in = merge::merge(&tx, &job, &mut counts)?;
         super::subscriptions::merge(&tx, import_id, &mut counts)?;
         tx.execute_batch(loader::DROP_STAGING)?;
         tx.execute_batch(super::subscriptions::DROP_STAGING)?;
@@ -159,6 +159,8 @@ impl Store {
             super::timing("import: ready to commit", started_at, None);
             tx.commit().context("cannot commit the import; the database is unchanged")?;
             super::timing("import: committed", started_at, None);
+            // The next file computes in the zone this one guessed, instead of recomputing it all.
+            self.reporting.timezone = computed_in.timezone;
         }
         Ok((counts, rejects))
     }

@@ -9,7 +9,9 @@
 --   scored_as_of, churn_probability, churn_band, churn_method, churn_reasons, clv, clv_trend   from the latest `scudo score` run on or before as_of
 -- A table macro: read it as `FROM customer_profile($customer_id, $as_of, $currency, ...)`.
 CREATE OR REPLACE TEMP MACRO customer_profile(id, as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := 1.2) AS TABLE
-WITH st AS (
+-- st and latest are read by several subqueries below: MATERIALIZED computes each once (a cold
+-- 360 at 1M customers: 50-57 -> 43-44 ms for this statement).
+WITH st AS MATERIALIZED (
     SELECT * FROM customer_stages(as_of, currency, at_risk_days, dormant_days, lost_days, new_days, vip_min_revenue, at_risk_gap_factor := at_risk_gap_factor)
     WHERE customer_id = id
 ),
@@ -32,7 +34,7 @@ ch AS (
 cat AS (
     SELECT category, sum(line_total) AS v FROM items WHERE category IS NOT NULL GROUP BY category ORDER BY v DESC, category LIMIT 1
 ),
-latest AS (
+latest AS MATERIALIZED (
     SELECT s.*, r.as_of AS run_as_of,
            CASE WHEN r.models LIKE '%rule-based%' THEN 'rule-based' ELSE 'model' END AS run_method
     FROM customer_scores s JOIN score_runs r ON r.run_id = s.run_id

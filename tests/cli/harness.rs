@@ -107,6 +107,15 @@ pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
 
+/// The header of the small Shopify orders files tests write (see [`shopify_order`]).
+pub const SHOPIFY_ORDERS_HEADER: &str = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
+
+/// One paid single-line Shopify order `#n` of `email` (id n + 4000) for `total`, created `at` as
+/// the export states it, with its UTC offset ("2024-03-05 10:00:00 +0000").
+pub fn shopify_order(n: u32, email: &str, total: &str, at: &str) -> String {
+    format!("#{n},{email},paid,USD,{total},0.00,0.00,{total},0.00,{at},1,Mug,{total},MUG,Ana Lima,{}\n", n + 4000)
+}
+
 /// One number from a query.
 pub fn scalar_i64(conn: &duckdb::Connection, sql: &str) -> i64 {
     conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))

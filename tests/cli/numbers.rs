@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::harness::{Scudo, demo, fixture, scalar_i64, scalar_text};
+use crate::harness::{SHOPIFY_ORDERS_HEADER, Scudo, demo, fixture, scalar_i64, scalar_text, shopify_order};
 
 fn json_in(s: &Scudo, ws: &Path, args: &[&str]) -> serde_json::Value {
     let mut full = vec!["--workspace", ws.to_str().unwrap()];
@@ -264,14 +264,10 @@ fn dates_are_the_shops_own_calendar() {
 #[test]
 fn a_later_file_pointing_to_another_zone_moves_every_date() {
     let (s, ws) = Scudo::workspace();
-    let header = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
-    let line = |n: u32, at: &str| {
-        format!("#{n},ana@example.com,paid,USD,10.00,0.00,0.00,10.00,0.00,{at},1,Mug,10.00,MUG,Ana Lima,{}\n", n + 4000)
-    };
     let file = |name: &str, rows: &[(u32, &str)]| {
         let path = s.path().join(name);
-        let body: String = rows.iter().map(|(n, at)| line(*n, at)).collect();
-        std::fs::write(&path, format!("{header}{body}")).unwrap();
+        let body: String = rows.iter().map(|(n, at)| shopify_order(*n, "ana@example.com", "10.00", at)).collect();
+        std::fs::write(&path, format!("{SHOPIFY_ORDERS_HEADER}{body}")).unwrap();
         path
     };
     let winter = file(

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::harness::Scudo;
+use crate::harness::{SHOPIFY_ORDERS_HEADER, Scudo, shopify_order};
 
 /// The derived tables, each as its rows' text, sorted.
 const DERIVED: [&str; 6] =
@@ -57,14 +57,6 @@ fn write_csv(path: &Path, header: &csv::StringRecord, rows: &[csv::StringRecord]
         w.write_record(r).unwrap();
     }
     w.flush().unwrap();
-}
-
-/// The header of the small Shopify orders files these tests write.
-const ORDERS_HEADER: &str = "Name,Email,Financial Status,Currency,Subtotal,Shipping,Taxes,Total,Discount Amount,Created at,Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku,Billing Name,Id\n";
-
-/// One paid single-line Shopify order `#n` of `email` (id n + 4000), for `total` at `at` (UTC).
-fn order_line(n: u32, email: &str, total: &str, at: &str) -> String {
-    format!("#{n},{email},paid,USD,{total},0.00,0.00,{total},0.00,{at} +0000,1,Mug,{total},MUG,Ana Lima,{}\n", n + 4000)
 }
 
 #[test]
@@ -179,9 +171,9 @@ fn a_customer_is_created_no_later_than_their_first_order() {
         format!("Record ID,First Name,Last Name,Email,Create Date\n1001,Ana,Lima,ana@example.com,{created}\n")
     };
     let orders = |rows: &[(u32, &str, &str)]| {
-        let mut text = ORDERS_HEADER.to_string();
+        let mut text = SHOPIFY_ORDERS_HEADER.to_string();
         for (n, total, at) in rows {
-            text += &order_line(*n, "ana@example.com", total, at);
+            text += &shopify_order(*n, "ana@example.com", total, &format!("{at} +0000"));
         }
         text
     };
@@ -220,7 +212,7 @@ fn a_customer_is_created_no_later_than_their_first_order() {
 #[test]
 fn an_import_of_more_than_a_row_group_of_orders_reaches_the_summary() {
     let (s, ws) = Scudo::workspace();
-    let order = |n: u32, email: &str| order_line(n, email, "10.00", "2024-03-05 10:00:00");
+    let order = |n: u32, email: &str| shopify_order(n, email, "10.00", "2024-03-05 10:00:00 +0000");
     // Five customers with an order each, so that the big file touches one in five (an incremental
     // refresh, not a rebuild) and leaves the customer itself as it was.
     let first = s.path().join("first.csv");
@@ -229,11 +221,11 @@ fn an_import_of_more_than_a_row_group_of_orders_reaches_the_summary() {
         .zip(1..)
         .map(|(who, n)| order(n, &format!("{who}@example.com")))
         .collect();
-    std::fs::write(&first, format!("{ORDERS_HEADER}{firsts}")).unwrap();
+    std::fs::write(&first, format!("{SHOPIFY_ORDERS_HEADER}{firsts}")).unwrap();
     step(&s, &ws, &first);
     let many: u32 = 130_000;
-    let mut text = String::with_capacity(ORDERS_HEADER.len() + many as usize * 110);
-    text += ORDERS_HEADER;
+    let mut text = String::with_capacity(SHOPIFY_ORDERS_HEADER.len() + many as usize * 110);
+    text += SHOPIFY_ORDERS_HEADER;
     for n in 0..many {
         text += &order(10_000 + n, "ana@example.com");
     }
